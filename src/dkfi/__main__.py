@@ -1,0 +1,3 @@
+from dkfi.cli.main import app
+
+app(prog_name="dkfi")

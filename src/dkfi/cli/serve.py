@@ -1,0 +1,65 @@
+"""``dkfi serve`` and ``dkfi demo``: the web application, optionally with live sources in-process."""
+from __future__ import annotations
+
+import os
+import shutil
+from importlib import resources
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True)
+
+
+def bundled_sample() -> Path:
+    return Path(str(resources.files("dkfi") / "data" / "ais" / "ais-sample.txt.gz"))
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="address to listen on"),
+    port: int = typer.Option(8000, help="port to listen on"),
+    replay: Optional[List[Path]] = typer.Option(None, "--replay", help="replay these AIS files in time order"),
+    speed: float = typer.Option(1.0, help="replay speed-up (2 = twice real time)"),
+    loop: bool = typer.Option(False, "--loop", help="replay again and again, times shifted forward"),
+    tcp: Optional[str] = typer.Option(None, "--tcp", help="also ingest NMEA from this TCP server HOST:PORT"),
+    udp: Optional[int] = typer.Option(None, "--udp", help="also ingest NMEA UDP datagrams on this port"),
+    mqtt: Optional[str] = typer.Option(None, "--mqtt", help="also ingest a Digitraffic-shaped MQTT feed"),
+) -> None:
+    """Serve the web map and API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from dkfi.web.app import create_app
+    from dkfi.web.live import LiveSources
+
+    if speed <= 0:
+        raise typer.BadParameter(f"--speed must be positive, got {speed}")
+    for p in replay or []:
+        if not p.exists():
+            raise typer.BadParameter(f"--replay {p}: no such file")
+    live = LiveSources(replay=list(replay or []), speed=speed, loop=loop, tcp=tcp, udp=udp, mqtt=mqtt)
+    app = create_app(live=live)
+    err.print(f"dkfi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def demo(
+    port: int = typer.Option(8000, help="port to listen on"),
+    speed: float = typer.Option(5.0, help="replay speed-up of the 5-minute recording"),
+    fresh: bool = typer.Option(True, help="start from an empty demo database"),
+) -> None:
+    """Replay the bundled 5-minute recording of the whole Danish AIS network and serve the map."""
+    from dkfi.core.config import get_settings
+
+    if not os.environ.get("DKFI_DATA_DIR") and not os.environ.get("DKFI_DATABASE_URL"):
+        # the demo keeps its own database so it never mixes with real imports under var/
+        demo_dir = get_settings().data_dir / "demo"
+        if fresh:
+            shutil.rmtree(demo_dir, ignore_errors=True)
+        os.environ["DKFI_DATA_DIR"] = str(demo_dir)
+        get_settings.cache_clear()
+    err.print("dkfi demo: replaying the Danish AIS network of 2013-11-12 12:00-12:05 UTC "
+              f"at {speed:g}x (data: Danish Maritime Authority). Open http://127.0.0.1:{port}/  Ctrl-C stops.")
+    serve(host="127.0.0.1", port=port, replay=[bundled_sample()], speed=speed, loop=True,
+          tcp=None, udp=None, mqtt=None)

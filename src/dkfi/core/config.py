@@ -1,0 +1,40 @@
+"""One typed settings object, read once from the environment (prefix ``DKFI_``)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Node settings. Every field can be set as ``DKFI_<NAME>`` in the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="DKFI_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("var"), description="Folder for the SQLite file and Parquet history")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<data_dir>/dkfi.sqlite"
+    )
+    nation: str = Field(default="DNK", description="ISO 3166 alpha-3 code of the nation running this node")
+    banner: str = Field(default="UNCLASSIFIED", description="classification banner of this node's pages")
+    bus: str = Field(default="memory", description="Event bus: 'memory' (in-process) or 'nats'")
+    nats_url: str = Field(default="nats://127.0.0.1:4222")
+    mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="Digitraffic-shaped MQTT broker")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'dkfi.sqlite').as_posix()}"
+
+    @property
+    def history_dir(self) -> Path:
+        return self.data_dir / "history"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The settings of this process (cached; tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,304 @@
+"""The one ingest pipeline every source feeds: accounting, de-duplication, state and history.
+
+Sources yield :mod:`dkfi.maritime.records` items; the pipeline counts every input unit once
+(``received = accepted + duplicates + rejected``), drops the same message heard by several
+receivers, keeps the newest position and static data per vessel, buffers the full history and
+hands both to a :class:`~dkfi.maritime.store.Store` on :meth:`Pipeline.flush`.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import polars as pl
+
+from dkfi.maritime.records import (
+    POSITION_SCHEMA,
+    STATIC_SCHEMA,
+    Batch,
+    Consumed,
+    Item,
+    Position,
+    Rejected,
+    Static,
+)
+
+_POS_COLS = tuple(POSITION_SCHEMA)
+_STATIC_COLS = tuple(STATIC_SCHEMA)
+_STATIC_FIELDS = ("name", "imo", "callsign", "ship_type", "length", "width", "draught", "destination", "eta")
+
+
+@dataclass
+class Accounting:
+    """What happened to every input unit."""
+
+    received: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: Counter = field(default_factory=Counter)
+    positions: int = 0
+    statics: int = 0
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    def balanced(self) -> bool:
+        return self.received == self.accepted + self.duplicates + self.rejected_total
+
+    def merge(self, other: "Accounting") -> None:
+        self.received += other.received
+        self.accepted += other.accepted
+        self.duplicates += other.duplicates
+        self.rejected.update(other.rejected)
+        self.positions += other.positions
+        self.statics += other.statics
+
+    def as_dict(self) -> dict:
+        return {
+            "received": self.received,
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": dict(sorted(self.rejected.items())),
+        }
+
+
+class Pipeline:
+    """Feeds items into state and history. Not thread-safe: one pipeline per ingest job.
+
+    ``store`` may be None (accounting and de-duplication only, as the benchmark's bare path
+    does not need it). ``listeners`` are called with each accepted, de-duplicated Position
+    (the live picture and the detectors hang off them).
+    """
+
+    def __init__(
+        self,
+        store=None,
+        *,
+        dedupe_window: float = 60.0,
+        flush_rows: int = 250_000,
+        listeners: Iterable[Callable[[Position], None]] = (),
+        static_listeners: Iterable[Callable[[Static], None]] = (),
+    ) -> None:
+        self.store = store
+        self.acc = Accounting()
+        self.window = dedupe_window
+        self.flush_rows = flush_rows
+        self.listeners = list(listeners)
+        self.static_listeners = list(static_listeners)
+        self._seen: dict = {}
+        self._seen_max_ts = 0.0
+        self._seen_limit = 400_000
+        self._positions: list[Position] = []
+        self._statics: list[Static] = []
+        self._frames: list[pl.DataFrame] = []
+        self._static_frames: list[pl.DataFrame] = []
+        self._buffered = 0
+        self.latest: dict[int, Position] = {}
+        self.static: dict[int, Static] = {}
+        self._dirty: set[int] = set()
+        self.vessels_seen: set[int] = set()
+
+    # ---- hot path ---------------------------------------------------------------------------
+    def feed(self, items: Iterable[Item], progress: Callable[[int], None] | None = None) -> None:
+        """Consume every item of a source (calls ``progress(units)`` every ~20,000 units)."""
+        add = self.add
+        if progress is None:
+            for item in items:
+                add(item)
+            return
+        acc = self.acc
+        last = acc.received
+        for item in items:
+            add(item)
+            if acc.received - last >= 20_000:
+                progress(acc.received - last)
+                last = acc.received
+        progress(acc.received - last)
+
+    def _is_duplicate(self, key, ts: float) -> bool:
+        seen = self._seen
+        prev = seen.get(key)
+        if prev is not None and -self.window <= ts - prev <= self.window:
+            return True
+        seen[key] = ts
+        if ts > self._seen_max_ts:
+            self._seen_max_ts = ts
+        if len(seen) > self._seen_limit:
+            self._prune_seen()
+        return False
+
+    def _prune_seen(self) -> None:
+        horizon = self._seen_max_ts - self.window
+        self._seen = {k: t for k, t in self._seen.items() if t >= horizon}
+        if len(self._seen) > self._seen_limit // 2:  # out-of-order input: keep the newest half
+            keep = sorted(self._seen.items(), key=lambda kv: kv[1])[-(self._seen_limit // 2):]
+            self._seen = dict(keep)
+
+    def add(self, item: Item) -> None:
+        acc = self.acc
+        t = type(item)
+        if t is Position:
+            acc.received += item.units
+            key = item.dedupe_key
+            if key is not None and self._is_duplicate(key, item.ts):
+                acc.duplicates += item.units
+                return
+            acc.accepted += item.units
+            acc.positions += 1
+            self._positions.append(item)
+            mmsi = item.mmsi
+            cur = self.latest.get(mmsi)
+            if cur is None or item.ts >= cur.ts:
+                self.latest[mmsi] = item
+                self._dirty.add(mmsi)
+            for fn in self.listeners:
+                fn(item)
+            self._buffered += 1
+            if self._buffered >= self.flush_rows:
+                self.flush()
+        elif t is Static:
+            acc.received += item.units
+            key = item.dedupe_key
+            if key is not None and self._is_duplicate(key, item.ts):
+                acc.duplicates += item.units
+                return
+            acc.accepted += item.units
+            acc.statics += 1
+            self._statics.append(item)
+            self._merge_static(item)
+            for fn in self.static_listeners:
+                fn(item)
+        elif t is Rejected:
+            acc.received += item.units
+            acc.rejected[item.reason] += item.units
+        elif t is Consumed:
+            acc.received += item.units
+            acc.accepted += item.units
+        elif t is Batch:
+            self.add_batch(item)
+        else:
+            raise TypeError(f"not a pipeline item: {item!r}")
+
+    def _merge_static(self, item: Static) -> None:
+        cur = self.static.get(item.mmsi)
+        if cur is None:
+            self.static[item.mmsi] = Static(**{f: getattr(item, f) for f in item.__slots__})
+        elif item.ts >= cur.ts:
+            # newer message: its non-empty fields win; a class B part A/B pair fills both halves
+            for f in _STATIC_FIELDS:
+                v = getattr(item, f)
+                if v is not None:
+                    setattr(cur, f, v)
+            cur.ts = item.ts
+            cur.station = item.station
+            cur.source = item.source
+        else:
+            for f in _STATIC_FIELDS:  # older message only fills gaps
+                if getattr(cur, f) is None and getattr(item, f) is not None:
+                    setattr(cur, f, getattr(item, f))
+        self._dirty.add(item.mmsi)
+
+    # ---- columnar batches (DMA CSV) ---------------------------------------------------------
+    def add_batch(self, batch: Batch) -> None:
+        acc = self.acc
+        acc.received += batch.units
+        rejected = sum(batch.rejected.values())
+        acc.rejected.update(batch.rejected)
+        pos = batch.positions
+        if pos.height:
+            unique = pos.unique(subset=["mmsi", "ts", "lat", "lon"], keep="first", maintain_order=True)
+            dup = pos.height - unique.height
+            pos = unique
+        else:
+            dup = 0
+        acc.duplicates += dup
+        acc.accepted += batch.units - rejected - dup
+        acc.positions += pos.height
+        acc.statics += batch.statics.height
+        if pos.height:
+            self._frames.append(pos)
+            self._buffered += pos.height
+            last = pos.sort("ts").group_by("mmsi", maintain_order=True).last()
+            for row in last.iter_rows(named=True):
+                p = Position(**row)
+                cur = self.latest.get(p.mmsi)
+                if cur is None or p.ts >= cur.ts:
+                    self.latest[p.mmsi] = p
+                    self._dirty.add(p.mmsi)
+            if self.listeners:
+                for row in pos.iter_rows(named=True):
+                    p = Position(**row)
+                    for fn in self.listeners:
+                        fn(p)
+        if batch.statics.height:
+            self._static_frames.append(batch.statics)
+            merged = batch.statics.sort("ts").group_by("mmsi", maintain_order=True).agg(
+                [pl.col(c).drop_nulls().last() for c in _STATIC_COLS if c != "mmsi"]
+            )
+            for row in merged.iter_rows(named=True):
+                self._merge_static(Static(**row))
+        if self._buffered >= self.flush_rows:
+            self.flush()
+
+    # ---- output -----------------------------------------------------------------------------
+    def position_frame(self) -> pl.DataFrame:
+        """The buffered positions as one frame (clears nothing)."""
+        frames = list(self._frames)
+        if self._positions:
+            ps = self._positions
+            frames.append(pl.DataFrame({c: [getattr(p, c) for p in ps] for c in _POS_COLS}, schema=POSITION_SCHEMA))
+        if not frames:
+            return pl.DataFrame(schema=POSITION_SCHEMA)
+        return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+
+    def static_frame(self) -> pl.DataFrame:
+        frames = list(self._static_frames)
+        if self._statics:
+            ss = self._statics
+            frames.append(pl.DataFrame({c: [getattr(s, c) for s in ss] for c in _STATIC_COLS}, schema=STATIC_SCHEMA))
+        if not frames:
+            return pl.DataFrame(schema=STATIC_SCHEMA)
+        return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+
+    def take(self) -> tuple[pl.DataFrame, pl.DataFrame, dict[int, Position], dict[int, Static]]:
+        """Hand over what is buffered (history frames, changed vessels) and start afresh."""
+        dirty = self._dirty
+        self.vessels_seen.update(dirty)
+        taken = (
+            self.position_frame(),
+            self.static_frame(),
+            {m: self.latest[m] for m in dirty if m in self.latest},
+            # static records are merged in place later, so hand over copies
+            {m: Static(**{f: getattr(self.static[m], f) for f in Static.__slots__}) for m in dirty if m in self.static},
+        )
+        self._positions = []
+        self._statics = []
+        self._frames = []
+        self._static_frames = []
+        self._buffered = 0
+        self._dirty = set()
+        return taken
+
+    def write(self, taken) -> None:
+        """Write what :meth:`take` handed over to the store (may run in another thread)."""
+        if self.store is None:
+            return
+        pos, sta, latest, static = taken
+        if pos.height:
+            self.store.append_positions(pos)
+        if sta.height:
+            self.store.append_statics(sta)
+        if latest or static:
+            self.store.upsert_latest(latest, static)
+
+    def flush(self) -> None:
+        """Write buffered history and changed vessel state to the store."""
+        self.write(self.take())
+
+    def summary(self) -> dict:
+        """The accounting as the CLI's ``--json`` prints it."""
+        d = self.acc.as_dict()
+        d["vessels"] = len(self.vessels_seen | self._dirty)
+        return d

@@ -1,0 +1,94 @@
+"""API types of the maritime picture."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class LabelOut(BaseModel):
+    """The confidentiality label and owner nation of a record."""
+
+    classification: str
+    releasable_to: list[str]
+    policy: str
+    owner_nation: str
+
+
+class VesselOut(BaseModel):
+    """Static data and latest position of one vessel."""
+
+    mmsi: int
+    station: str
+    name: str | None = None
+    imo: int | None = None
+    callsign: str | None = None
+    ship_type: int | None = None
+    ship_type_text: str | None = None
+    length: float | None = None
+    width: float | None = None
+    draught: float | None = None
+    destination: str | None = None
+    eta: str | None = None
+    time: datetime | None = Field(None, description="time of the latest position (UTC)")
+    lat: float | None = None
+    lon: float | None = None
+    sog: float | None = Field(None, description="speed over ground, knots")
+    cog: float | None = Field(None, description="course over ground, degrees")
+    heading: int | None = None
+    nav_status: int | None = None
+    nav_status_text: str | None = None
+    rot: float | None = Field(None, description="rate of turn, degrees per minute")
+    source: str | None = None
+    label: LabelOut
+
+
+class Problem(BaseModel):
+    """An error: what was wrong and with which input."""
+
+    detail: str
+
+
+class AlertAction(BaseModel):
+    """A lifecycle action on an alert."""
+
+    action: str = Field(description="acknowledge | assign | close | reopen | note")
+    actor: str = Field(min_length=1, max_length=128, description="who takes the action")
+    unit: str | None = Field(None, max_length=128, description="with assign: the unit")
+    nation: str | None = Field(None, description="with assign: DNK or FIN")
+    outcome: str | None = Field(None, description="with close: false_alarm | confirmed | handed_to_coast_guard | handed_to_police")
+    notes: str | None = Field(None, max_length=2000)
+
+
+class AlertChangeOut(BaseModel):
+    at: datetime
+    actor: str
+    action: str
+    from_status: str | None
+    to_status: str | None
+    detail: dict
+
+
+class AlertOut(BaseModel):
+    """An alert with its score, the factors behind it, evidence and lifecycle."""
+
+    id: int
+    key: str
+    kind: str
+    mmsi: int
+    vessel_name: str | None
+    asset: str | None
+    start: datetime
+    end: datetime
+    severity: str
+    score: float
+    summary: str
+    factors: list[dict]
+    status: str
+    assigned_to: str | None
+    assigned_nation: str | None
+    outcome: str | None
+    notes: str | None
+    label: LabelOut
+    evidence: list[dict] | None = None
+    changes: list[AlertChangeOut] | None = None

@@ -1,0 +1,304 @@
+"""Maritime picture logic: importing files, live feeds, and the queries behind the API and CLI.
+
+Functions take an engine or a session; callers (API, CLI, workers) own the transaction.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import AsyncIterator, Callable, Iterable
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from dkfi.core.bus import InProcessBus
+from dkfi.core.config import Settings
+from dkfi.core.db import session_scope
+from dkfi.core.labels import AIS_DEFAULT
+from dkfi.maritime.formats import FormatError, open_source
+from dkfi.maritime.models import IngestRun, Vessel
+from dkfi.maritime.pipeline import Accounting, Pipeline
+from dkfi.maritime.records import Item, Position, Static
+from dkfi.maritime.store import Store
+
+log = logging.getLogger(__name__)
+
+POSITIONS_SUBJECT = "maritime.positions"
+ALERTS_SUBJECT = "maritime.alerts"
+
+
+def make_store(engine: Engine, settings: Settings) -> Store:
+    return Store(engine, settings.history_dir, label=AIS_DEFAULT, owner_nation=settings.nation)
+
+
+@dataclass
+class FileResult:
+    path: str
+    format: str | None
+    accounting: Accounting | None = None
+    error: str | None = None
+
+
+@dataclass
+class ImportReport:
+    """What an import did, file by file and in total."""
+
+    files: list[FileResult] = field(default_factory=list)
+    total: Accounting = field(default_factory=Accounting)
+    vessels: int = 0
+
+    @property
+    def errors(self) -> list[FileResult]:
+        return [f for f in self.files if f.error]
+
+    def as_dict(self) -> dict:
+        d = self.total.as_dict()
+        d["vessels"] = self.vessels
+        d["files"] = [
+            {"path": f.path, "format": f.format, **(f.accounting.as_dict() if f.accounting else {}),
+             **({"error": f.error} if f.error else {})}
+            for f in self.files
+        ]
+        return d
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and the files inside folders named (sorted); missing paths are kept to be reported."""
+    out: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            out.extend(sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith(".")))
+        else:
+            out.append(p)
+    return out
+
+
+def import_paths(
+    engine: Engine,
+    paths: Iterable[Path],
+    settings: Settings,
+    *,
+    fmt: str = "auto",
+    on_file: Callable[[Path, int], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import AIS files into the picture. A bad file is reported and skipped; the others go in."""
+    report = ImportReport()
+    store = make_store(engine, settings)
+    pipeline = Pipeline(store)
+    for path in expand_paths(paths):
+        result = FileResult(str(path), None)
+        report.files.append(result)
+        if not path.exists():
+            result.error = f"{path}: no such file"
+            continue
+        if on_file:
+            on_file(path, path.stat().st_size)
+        started = datetime.now(timezone.utc)
+        before = Accounting()
+        before.merge(pipeline.acc)
+        try:
+            result.format, items = open_source(path, fmt)
+            pipeline.feed(items, progress)
+            pipeline.flush()
+        except (FormatError, OSError) as exc:
+            result.error = str(exc)
+            continue
+        acc = Accounting()
+        acc.merge(pipeline.acc)
+        acc.received -= before.received
+        acc.accepted -= before.accepted
+        acc.duplicates -= before.duplicates
+        acc.rejected.subtract(before.rejected)
+        acc.rejected = +acc.rejected  # drop zero counts
+        acc.positions -= before.positions
+        acc.statics -= before.statics
+        result.accounting = acc
+        with session_scope(engine) as s:
+            run = IngestRun(started=started, finished=datetime.now(timezone.utc), source=str(path),
+                            format=result.format, received=acc.received, accepted=acc.accepted,
+                            duplicates=acc.duplicates, rejected=dict(acc.rejected), vessels=0)
+            run.set_label(AIS_DEFAULT, settings.nation)
+            s.add(run)
+    report.total = pipeline.acc
+    report.vessels = len(pipeline.vessels_seen)
+    return report
+
+
+# ---- live feeds ----------------------------------------------------------------------------
+
+def position_message(p: Position, static: Static | None) -> dict:
+    """A position update as the live stream sends it."""
+    return {
+        "mmsi": p.mmsi, "lat": p.lat, "lon": p.lon, "sog": p.sog, "cog": p.cog, "heading": p.heading,
+        "nav_status": p.nav_status, "station": str(p.station),
+        "time": datetime.fromtimestamp(p.ts, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
+        "name": static.name if static else None, "ship_type": static.ship_type if static else None,
+    }
+
+
+class LiveFeed:
+    """Runs a pipeline on a live source: publishes positions to the bus and flushes periodically."""
+
+    def __init__(self, engine: Engine, settings: Settings, bus: InProcessBus | None = None,
+                 flush_interval: float = 2.0) -> None:
+        self.pipeline = Pipeline(make_store(engine, settings))
+        self.bus = bus
+        self.flush_interval = flush_interval
+        if bus is not None:
+            static = self.pipeline.static
+
+            def publish(p: Position) -> None:
+                bus.publish(POSITIONS_SUBJECT, position_message(p, static.get(p.mmsi)))
+
+            self.pipeline.listeners.append(publish)
+
+    async def run(self, items: AsyncIterator[Item], stop: asyncio.Event | None = None) -> Accounting:
+        loop = asyncio.get_running_loop()
+        next_flush = loop.time() + self.flush_interval
+        writer: asyncio.Task | None = None
+        add = self.pipeline.add
+        try:
+            async for item in items:
+                add(item)
+                now = loop.time()
+                if now >= next_flush and (writer is None or writer.done()):
+                    if writer is not None:
+                        writer.result()
+                    writer = asyncio.create_task(asyncio.to_thread(self.pipeline.write, self.pipeline.take()))
+                    next_flush = now + self.flush_interval
+                if stop is not None and stop.is_set():
+                    break
+        finally:
+            if writer is not None:
+                await writer
+            await asyncio.to_thread(self.pipeline.flush)
+        return self.pipeline.acc
+
+
+async def lines_to_items(lines: AsyncIterator[bytes], source: str) -> AsyncIterator[Item]:
+    """NMEA lines from a socket, through the same parser as files (multi-part state kept)."""
+    from dkfi.maritime.sources.nmea import NmeaParser
+
+    parser = NmeaParser(source=source)
+    async for line in lines:
+        for item in parser.feed_line(line):
+            yield item
+    for item in parser.finish():
+        yield item
+
+
+def load_records(paths: Iterable[Path], fmt: str = "auto") -> tuple[list[Item], Accounting]:
+    """Every item of the files, in memory (for replay): records sorted by time, others first."""
+    items: list[Item] = []
+    for path in expand_paths(paths):
+        _, source = open_source(path, fmt)
+        items.extend(source)
+    from dkfi.maritime.records import Batch
+
+    out: list[Item] = []
+    for it in items:
+        if isinstance(it, Batch):
+            out.extend(Position(**r) for r in it.positions.iter_rows(named=True))
+            out.extend(Static(**r) for r in it.statics.iter_rows(named=True))
+        else:
+            out.append(it)
+    records = sorted((i for i in out if isinstance(i, (Position, Static))), key=lambda r: r.ts)
+    return records, Accounting()
+
+
+async def replay(records: list[Position | Static], speed: float = 1.0, loop_forever: bool = False,
+                 stop: asyncio.Event | None = None) -> AsyncIterator[Item]:
+    """Yield time-ordered records at ``speed`` times real time; looping shifts times forward."""
+    if not records:
+        return
+    if speed <= 0:
+        raise ValueError(f"replay speed must be positive, got {speed}")
+    t0 = records[0].ts
+    span = max(records[-1].ts - t0, 1.0) + 1.0
+    shift = 0.0
+    while True:
+        wall0 = time.monotonic()
+        for r in records:
+            due = (r.ts - t0) / speed
+            wait = due - (time.monotonic() - wall0)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if stop is not None and stop.is_set():
+                return
+            if shift:
+                r = type(r)(**{f: getattr(r, f) for f in r.__slots__})
+                r.ts += shift
+                if r.dedupe_key is not None:
+                    r.dedupe_key = (r.dedupe_key, shift)
+            yield r
+        if not loop_forever:
+            return
+        shift += span
+
+
+# ---- queries -------------------------------------------------------------------------------
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """'minlon,minlat,maxlon,maxlat' -> a tuple, with a clear error for anything else."""
+    if text is None or text == "":
+        return None
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValueError(f"bbox must be minlon,minlat,maxlon,maxlat; got {text!r}")
+    try:
+        minlon, minlat, maxlon, maxlat = (float(x) for x in parts)
+    except ValueError:
+        raise ValueError(f"bbox must be four numbers; got {text!r}") from None
+    if not (-180 <= minlon <= 180 and -180 <= maxlon <= 180 and -90 <= minlat <= 90 and -90 <= maxlat <= 90):
+        raise ValueError(f"bbox out of range (lon -180..180, lat -90..90): {text!r}")
+    if minlat > maxlat or minlon > maxlon:
+        raise ValueError(f"bbox minimum exceeds maximum: {text!r}")
+    return minlon, minlat, maxlon, maxlat
+
+
+def list_vessels(session: Session, bbox: tuple[float, float, float, float] | None = None,
+                 limit: int | None = None) -> list[Vessel]:
+    """Vessels with a known position, newest first, optionally inside ``bbox``."""
+    q = select(Vessel).where(Vessel.lat.is_not(None))
+    if bbox:
+        minlon, minlat, maxlon, maxlat = bbox
+        q = q.where(Vessel.lon >= minlon, Vessel.lon <= maxlon, Vessel.lat >= minlat, Vessel.lat <= maxlat)
+    q = q.order_by(Vessel.time.desc(), Vessel.mmsi)
+    if limit:
+        q = q.limit(limit)
+    return list(session.scalars(q))
+
+
+def get_vessel(session: Session, mmsi: int) -> Vessel | None:
+    return session.get(Vessel, mmsi)
+
+
+def stats(session: Session, store: Store) -> dict:
+    """Counts for ``dkfi ais stats``."""
+    by_station = dict(session.execute(select(Vessel.station, func.count()).group_by(Vessel.station)).all())
+    with_pos = session.scalar(select(func.count()).select_from(Vessel).where(Vessel.lat.is_not(None)))
+    newest = session.scalar(select(func.max(Vessel.time)))
+    runs = session.execute(select(func.count(), func.coalesce(func.sum(IngestRun.received), 0),
+                                  func.coalesce(func.sum(IngestRun.accepted), 0),
+                                  func.coalesce(func.sum(IngestRun.duplicates), 0))).one()
+    days = sorted(p.name[4:] for p in (store.history_dir / "positions").glob("day=*")) \
+        if (store.history_dir / "positions").exists() else []
+    hist = store.history_positions().select(pl.len()).collect().item() if days else 0
+    return {
+        "vessels": sum(by_station.values()),
+        "vessels_with_position": with_pos,
+        "by_station": by_station,
+        "newest_position": newest.isoformat() if newest else None,
+        "ingest_runs": runs[0], "received": int(runs[1]), "accepted": int(runs[2]), "duplicates": int(runs[3]),
+        "history_positions": hist,
+        "history_days": days,
+    }
+

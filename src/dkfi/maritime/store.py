@@ -1,0 +1,145 @@
+"""Vessel state in the database and track history in Parquet, partitioned by day.
+
+The database holds the latest position and static data of each MMSI (what the map shows);
+Parquet holds every accepted position, one folder per UTC day, each file sorted by time, so late
+and out-of-order data (satellite AIS) lands in its day in time order and is read back sorted.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from dkfi.core.db import session_scope
+from dkfi.core.labels import AIS_DEFAULT, Label
+from dkfi.maritime.models import Vessel
+from dkfi.maritime.records import POSITION_SCHEMA, STATIC_SCHEMA, Position, Static
+
+_DAY = 86_400
+_STATIC_FIELDS = ("name", "imo", "callsign", "ship_type", "length", "width", "draught", "destination", "eta")
+_POS_FIELDS = ("lat", "lon", "sog", "cog", "heading", "nav_status", "rot", "source")
+
+
+def _dt(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, tz=timezone.utc)
+
+
+def _ts(dt: datetime | None) -> float | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:  # SQLite hands back naive datetimes; we only ever store UTC
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+class Store:
+    """Persistence of one node's maritime picture."""
+
+    def __init__(self, engine: Engine, history_dir: Path, *, label: Label = AIS_DEFAULT,
+                 owner_nation: str = "DNK") -> None:
+        self.engine = engine
+        self.history_dir = Path(history_dir)
+        self.label = label
+        self.owner_nation = owner_nation
+
+    # ---- history ----------------------------------------------------------------------------
+    def _label_columns(self) -> list[pl.Expr]:
+        return [
+            pl.lit(self.owner_nation).alias("owner_nation"),
+            pl.lit(self.label.classification.name).alias("classification"),
+            pl.lit(self.label.releasable_text()).alias("releasable_to"),
+        ]
+
+    def _append(self, kind: str, frame: pl.DataFrame) -> None:
+        frame = frame.with_columns((pl.col("ts") // _DAY).cast(pl.Int64).alias("_day"), *self._label_columns())
+        for (day,), part in frame.partition_by("_day", as_dict=True, maintain_order=False).items():
+            date = datetime.fromtimestamp(day * _DAY, tz=timezone.utc).strftime("%Y-%m-%d")
+            folder = self.history_dir / kind / f"day={date}"
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{uuid.uuid4().hex}.tmp"
+            part.drop("_day").sort(["ts", "mmsi"]).write_parquet(tmp, compression="zstd", statistics=True)
+            tmp.rename(folder / f"{uuid.uuid4().hex}.parquet")  # readers never see half a file
+
+    def append_positions(self, frame: pl.DataFrame) -> None:
+        self._append("positions", frame)
+
+    def append_statics(self, frame: pl.DataFrame) -> None:
+        self._append("statics", frame)
+
+    def _day_files(self, kind: str, start: float | None, end: float | None) -> list[Path]:
+        root = self.history_dir / kind
+        if not root.exists():
+            return []
+        out = []
+        for folder in sorted(root.glob("day=*")):
+            day = datetime.strptime(folder.name[4:], "%Y-%m-%d").replace(tzinfo=timezone.utc).timestamp()
+            if start is not None and day + _DAY <= start:
+                continue
+            if end is not None and day > end:
+                continue
+            out.extend(sorted(folder.glob("*.parquet")))
+        return out
+
+    def track(self, mmsi: int, start: float | None = None, end: float | None = None) -> pl.DataFrame:
+        """All stored positions of ``mmsi`` between ``start`` and ``end`` (epoch s), in time order."""
+        files = self._day_files("positions", start, end)
+        if not files:
+            return pl.DataFrame(schema=POSITION_SCHEMA)
+        lf = pl.scan_parquet(files).filter(pl.col("mmsi") == mmsi)
+        if start is not None:
+            lf = lf.filter(pl.col("ts") >= start)
+        if end is not None:
+            lf = lf.filter(pl.col("ts") <= end)
+        return lf.select(list(POSITION_SCHEMA)).sort("ts").unique(subset=["ts", "lat", "lon"], keep="first",
+                                                                   maintain_order=True).collect()
+
+    def history_positions(self, start: float | None = None, end: float | None = None) -> pl.LazyFrame:
+        files = self._day_files("positions", start, end)
+        if not files:
+            return pl.DataFrame(schema=POSITION_SCHEMA).lazy()
+        return pl.scan_parquet(files)
+
+    def history_statics(self) -> pl.LazyFrame:
+        files = self._day_files("statics", None, None)
+        if not files:
+            return pl.DataFrame(schema=STATIC_SCHEMA).lazy()
+        return pl.scan_parquet(files)
+
+    # ---- latest state -----------------------------------------------------------------------
+    def upsert_latest(self, positions: dict[int, Position], statics: dict[int, Static]) -> None:
+        """Merge newer positions and static data into the vessel table; older data never wins."""
+        mmsis = sorted(set(positions) | set(statics))
+        with session_scope(self.engine) as s:
+            for i in range(0, len(mmsis), 500):
+                chunk = mmsis[i:i + 500]
+                existing = {v.mmsi: v for v in s.scalars(select(Vessel).where(Vessel.mmsi.in_(chunk)))}
+                for mmsi in chunk:
+                    v = existing.get(mmsi)
+                    if v is None:
+                        v = Vessel(mmsi=mmsi)
+                        v.set_label(self.label, self.owner_nation)
+                        s.add(v)
+                    p = positions.get(mmsi)
+                    if p is not None:
+                        cur = _ts(v.time)
+                        if cur is None or p.ts >= cur:
+                            v.time = _dt(p.ts)
+                            for f in _POS_FIELDS:
+                                setattr(v, f, getattr(p, f))
+                            v.station = str(p.station)
+                    st = statics.get(mmsi)
+                    if st is not None:
+                        cur = _ts(v.static_time)
+                        newer = cur is None or st.ts >= cur
+                        for f in _STATIC_FIELDS:
+                            val = getattr(st, f)
+                            if val is not None and (newer or getattr(v, f) is None):
+                                setattr(v, f, val)
+                        if newer:
+                            v.static_time = _dt(st.ts)
+                        if v.station in (None, "UNKNOWN"):
+                            v.station = str(st.station)

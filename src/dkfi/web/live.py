@@ -1,0 +1,52 @@
+"""Live sources run inside the web process, so the in-process bus reaches the page's live stream."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LiveSources:
+    """What ``dkfi serve`` ingests while it serves: replayed files, TCP, UDP, MQTT."""
+
+    replay: list[Path] = field(default_factory=list)
+    speed: float = 1.0
+    loop: bool = False
+    tcp: str | None = None
+    udp: int | None = None
+    mqtt: str | None = None
+
+    def any(self) -> bool:
+        return bool(self.replay or self.tcp or self.udp or self.mqtt)
+
+    async def run(self, engine, settings, bus, stop: asyncio.Event) -> None:
+        """Start every configured source; each feeds its own pipeline into the same store."""
+        from dkfi.maritime import service
+        from dkfi.maritime.sources import net
+
+        tasks = []
+        if self.replay:
+            records, _ = await asyncio.to_thread(service.load_records, self.replay)
+            log.info("replaying %d records at %gx", len(records), self.speed)
+            feed = service.LiveFeed(engine, settings, bus)
+            tasks.append(feed.run(service.replay(records, self.speed, self.loop, stop), stop))
+        if self.tcp:
+            host, port = net.parse_endpoint(self.tcp)
+            feed = service.LiveFeed(engine, settings, bus)
+            tasks.append(feed.run(service.lines_to_items(net.tcp_lines(host, port, stop=stop), f"tcp:{self.tcp}"), stop))
+        if self.udp:
+            feed = service.LiveFeed(engine, settings, bus)
+            tasks.append(feed.run(service.lines_to_items(net.udp_lines(self.udp, stop=stop), f"udp:{self.udp}"), stop))
+        if self.mqtt:
+            from dkfi.maritime.sources.digitraffic import subscribe
+
+            feed = service.LiveFeed(engine, settings, bus)
+            tasks.append(feed.run(subscribe(self.mqtt, stop=stop), stop))
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
+                log.error("live source failed: %s", r)
