@@ -261,3 +261,12 @@ def test_code_mappings():
     assert station_code("AtoN") == "ATON" and station_code("SAR Airborne") == "SAR"
     assert station_code("Search and Rescue Transponder") == "UNKNOWN"
     assert station_code("Man Overboard Device") == "UNKNOWN"
+
+
+def test_short_and_long_rows_that_balance_out(tmp_path):
+    """One field missing in a row and one too many in another: the comma total still adds up."""
+    good = row22(mmsi="219000001")
+    rows = [good, good.rsplit(",", 1)[0], good + ",x", row22(mmsi="219000002")]
+    pos, _, rej, units, _ = read_all(write(tmp_path, H22, rows))
+    assert units == 4 and rej == {REASON_BAD_ROW: 2}
+    assert pos["mmsi"].to_list() == [219000001, 219000002]

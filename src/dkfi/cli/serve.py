@@ -26,8 +26,12 @@ def serve(
     tcp: Optional[str] = typer.Option(None, "--tcp", help="also ingest NMEA from this TCP server HOST:PORT"),
     udp: Optional[int] = typer.Option(None, "--udp", help="also ingest NMEA UDP datagrams on this port"),
     mqtt: Optional[str] = typer.Option(None, "--mqtt", help="also ingest a Digitraffic-shaped MQTT feed"),
+    watch: bool = typer.Option(True, "--watch/--no-watch", help="run the detectors on the live sources"),
+    assets: Optional[Path] = typer.Option(None, "--assets", help="asset GeoJSON for the watch (default: bundled Baltic set)"),
+    watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="watch-list CSV for the watch"),
+    extra: Optional[List[Path]] = typer.Option(None, "--merge", help="replay these files once, merged by time into --replay"),
 ) -> None:
-    """Serve the web map and API (OpenAPI docs at /docs)."""
+    """Serve the web map and API (OpenAPI docs at /docs); live sources named here feed the picture and the watch."""
     import uvicorn
 
     from dkfi.web.app import create_app
@@ -35,10 +39,19 @@ def serve(
 
     if speed <= 0:
         raise typer.BadParameter(f"--speed must be positive, got {speed}")
-    for p in replay or []:
-        if not p.exists():
-            raise typer.BadParameter(f"--replay {p}: no such file")
-    live = LiveSources(replay=list(replay or []), speed=speed, loop=loop, tcp=tcp, udp=udp, mqtt=mqtt)
+    for opt, p in [("--replay", p) for p in replay or []] + [("--merge", p) for p in extra or []] + \
+            [("--assets", assets), ("--watchlist", watchlist)]:
+        if p is not None and not p.exists():
+            raise typer.BadParameter(f"{opt} {p}: no such file")
+    if tcp:
+        from dkfi.maritime.sources.net import parse_endpoint
+
+        try:
+            parse_endpoint(tcp)
+        except ValueError as exc:
+            raise typer.BadParameter(f"--tcp: {exc}") from None
+    live = LiveSources(replay=list(replay or []), speed=speed, loop=loop, tcp=tcp, udp=udp, mqtt=mqtt,
+                       extra=list(extra or []), watch=watch, assets=assets, watchlist=watchlist)
     app = create_app(live=live)
     err.print(f"dkfi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -62,4 +75,4 @@ def demo(
     err.print("dkfi demo: replaying the Danish AIS network of 2013-11-12 12:00-12:05 UTC "
               f"at {speed:g}x (data: Danish Maritime Authority). Open http://127.0.0.1:{port}/  Ctrl-C stops.")
     serve(host="127.0.0.1", port=port, replay=[bundled_sample()], speed=speed, loop=True,
-          tcp=None, udp=None, mqtt=None)
+          tcp=None, udp=None, mqtt=None, watch=True, assets=None, watchlist=None, extra=None)

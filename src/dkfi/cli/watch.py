@@ -135,3 +135,24 @@ def act(
     except (LookupError, watch.LifecycleError) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(1)
+
+
+@app.command()
+def live(
+    host: str = typer.Option("127.0.0.1", help="address to serve on"),
+    port: int = typer.Option(8000, help="port to serve on"),
+    tcp: Optional[str] = typer.Option(None, "--tcp", help="NMEA TCP server HOST:PORT"),
+    udp: Optional[int] = typer.Option(None, "--udp", help="NMEA UDP port"),
+    mqtt: Optional[str] = typer.Option(None, "--mqtt", help="Digitraffic-shaped MQTT broker URL"),
+    replay: Optional[List[Path]] = typer.Option(None, "--replay", help="recordings to replay as if live"),
+    speed: float = typer.Option(1.0, help="replay speed-up"),
+    assets: Optional[Path] = typer.Option(None, "--assets", help="asset GeoJSON (default: bundled Baltic set)"),
+    watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="watch-list CSV"),
+) -> None:
+    """Run the detectors on live sources and serve the map and alerts pages (alerts pushed as they happen)."""
+    from dkfi.cli.serve import serve
+
+    if not (tcp or udp or mqtt or replay):
+        raise typer.BadParameter("name at least one source: --tcp, --udp, --mqtt or --replay")
+    serve(host=host, port=port, replay=replay, speed=speed, loop=False, tcp=tcp, udp=udp, mqtt=mqtt,
+          watch=True, assets=assets, watchlist=watchlist, extra=None)

@@ -179,17 +179,12 @@ async def stream_positions(request: Request, interval: Annotated[float, Query(ge
 
 # ---- the watch: alerts ---------------------------------------------------------------------
 
-def alert_out(r, full: bool = False, changes=None) -> "AlertOut":
-    from dkfi.maritime.schemas import AlertChangeOut, AlertOut
+def alert_out(r, full: bool = False, changes=None) -> AlertOut:
+    from dkfi.maritime import watch
+    from dkfi.maritime.schemas import AlertChangeOut
 
-    lab = r.label
     return AlertOut(
-        id=r.id, key=r.key, kind=r.kind, mmsi=r.mmsi, vessel_name=r.vessel_name, asset=r.asset,
-        start=_iso(r.start), end=_iso(r.end), severity=r.severity, score=r.score, summary=r.summary,
-        factors=r.factors or [], status=r.status, assigned_to=r.assigned_to, assigned_nation=r.assigned_nation,
-        outcome=r.outcome, notes=r.notes,
-        label=LabelOut(classification=lab.classification.name, releasable_to=list(lab.releasable_to),
-                       policy=lab.policy, owner_nation=r.owner_nation),
+        **watch.summary_dict(r),
         evidence=r.evidence if full else None,
         changes=[AlertChangeOut(at=_iso(c.at), actor=c.actor, action=c.action, from_status=c.from_status,
                                 to_status=c.to_status, detail=c.detail or {}) for c in changes] if changes is not None else None,

@@ -5,12 +5,13 @@ Functions take an engine or a session; callers (API, CLI, workers) own the trans
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterable
+from typing import AsyncIterator, Callable, Iterable, Iterator
 
 import polars as pl
 from sqlalchemy import func, select
@@ -145,13 +146,21 @@ def position_message(p: Position, static: Static | None) -> dict:
 
 
 class LiveFeed:
-    """Runs a pipeline on a live source: publishes positions to the bus and flushes periodically."""
+    """Runs a pipeline on a live source: publishes positions to the bus and flushes periodically.
+
+    With a ``runner`` (:class:`dkfi.maritime.watch.WatchRunner`) every accepted record also goes
+    through the detectors; changed alerts are stored at each flush and published on the bus.
+    """
 
     def __init__(self, engine: Engine, settings: Settings, bus: InProcessBus | None = None,
-                 flush_interval: float = 2.0) -> None:
+                 flush_interval: float = 2.0, runner=None) -> None:
         self.pipeline = Pipeline(make_store(engine, settings))
+        self.engine = engine
+        self.settings = settings
         self.bus = bus
         self.flush_interval = flush_interval
+        self.runner = runner
+        self._alerts: dict[str, dict] = {}
         if bus is not None:
             static = self.pipeline.static
 
@@ -159,11 +168,35 @@ class LiveFeed:
                 bus.publish(POSITIONS_SUBJECT, position_message(p, static.get(p.mmsi)))
 
             self.pipeline.listeners.append(publish)
+        if runner is not None:
+            self.pipeline.listeners.append(self._detect)
+            self.pipeline.static_listeners.append(self._detect)
+
+    def _detect(self, record) -> None:
+        for a in self.runner.process(record):
+            self._alerts[a.key] = a.as_dict()  # a snapshot: detection goes on while the writer saves
+
+    def _take(self):
+        alerts, self._alerts = list(self._alerts.values()), {}
+        return self.pipeline.take(), alerts
+
+    def _write(self, taken) -> None:
+        data, alerts = taken
+        self.pipeline.write(data)
+        if alerts:
+            from dkfi.maritime import watch
+
+            with session_scope(self.engine) as s:
+                recs = watch.save_alerts(s, alerts, self.settings.nation)
+                summaries = [watch.summary_dict(r) for r in recs]
+            if self.bus is not None:
+                for m in summaries:
+                    self.bus.publish(ALERTS_SUBJECT, m)
 
     async def run(self, items: AsyncIterator[Item], stop: asyncio.Event | None = None) -> Accounting:
         loop = asyncio.get_running_loop()
         next_flush = loop.time() + self.flush_interval
-        writer: asyncio.Task | None = None
+        writer: asyncio.Future | None = None
         add = self.pipeline.add
         try:
             async for item in items:
@@ -172,14 +205,14 @@ class LiveFeed:
                 if now >= next_flush and (writer is None or writer.done()):
                     if writer is not None:
                         writer.result()
-                    writer = asyncio.create_task(asyncio.to_thread(self.pipeline.write, self.pipeline.take()))
+                    writer = asyncio.ensure_future(asyncio.to_thread(self._write, self._take()))
                     next_flush = now + self.flush_interval
                 if stop is not None and stop.is_set():
                     break
         finally:
             if writer is not None:
                 await writer
-            await asyncio.to_thread(self.pipeline.flush)
+            await asyncio.to_thread(self._write, self._take())
         return self.pipeline.acc
 
 
@@ -214,25 +247,14 @@ def load_records(paths: Iterable[Path], fmt: str = "auto") -> tuple[list[Item], 
     return records, Accounting()
 
 
-async def replay(records: list[Position | Static], speed: float = 1.0, loop_forever: bool = False,
-                 stop: asyncio.Event | None = None) -> AsyncIterator[Item]:
-    """Yield time-ordered records at ``speed`` times real time; looping shifts times forward."""
+def _looped(records: list, loop_forever: bool) -> Iterator:
+    """The records once, or again and again with times shifted forward by the recording's span."""
     if not records:
         return
-    if speed <= 0:
-        raise ValueError(f"replay speed must be positive, got {speed}")
-    t0 = records[0].ts
-    span = max(records[-1].ts - t0, 1.0) + 1.0
+    span = max(records[-1].ts - records[0].ts, 1.0) + 1.0
     shift = 0.0
     while True:
-        wall0 = time.monotonic()
         for r in records:
-            due = (r.ts - t0) / speed
-            wait = due - (time.monotonic() - wall0)
-            if wait > 0:
-                await asyncio.sleep(wait)
-            if stop is not None and stop.is_set():
-                return
             if shift:
                 r = type(r)(**{f: getattr(r, f) for f in r.__slots__})
                 r.ts += shift
@@ -242,6 +264,30 @@ async def replay(records: list[Position | Static], speed: float = 1.0, loop_fore
         if not loop_forever:
             return
         shift += span
+
+
+async def replay(records: list[Position | Static], speed: float = 1.0, loop_forever: bool = False,
+                 stop: asyncio.Event | None = None, extra: list[Position | Static] = ()) -> AsyncIterator[Item]:
+    """Yield time-ordered records at ``speed`` times real time; looping shifts times forward.
+
+    ``extra`` records (a simulated incident, say) are merged in by time, once.
+    """
+    if speed <= 0:
+        raise ValueError(f"replay speed must be positive, got {speed}")
+    if not records and not extra:
+        return
+    stream = heapq.merge(_looped(records, loop_forever), sorted(extra, key=lambda r: r.ts), key=lambda r: r.ts)
+    t0 = None
+    wall0 = time.monotonic()
+    for r in stream:
+        if t0 is None:
+            t0 = r.ts
+        wait = (r.ts - t0) / speed - (time.monotonic() - wall0)
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if stop is not None and stop.is_set():
+            return
+        yield r
 
 
 # ---- queries -------------------------------------------------------------------------------

@@ -130,31 +130,62 @@ def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, tz=timezone.utc)
 
 
-def save_alerts(session: Session, alerts: Iterable[Alert], nation: str, label: Label = ALERT_DEFAULT) -> list[AlertRecord]:
-    """Insert new alerts and refresh the findings of known ones (their lifecycle is left alone)."""
+def _from_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def save_alerts(session: Session, alerts: Iterable[Alert | dict], nation: str,
+                label: Label = ALERT_DEFAULT) -> list[AlertRecord]:
+    """Insert new alerts and refresh the findings of known ones (their lifecycle is left alone).
+
+    Takes :class:`Alert` objects or their ``as_dict()`` snapshots (what a live feed hands to its
+    writer thread while detection goes on).
+    """
     now = datetime.now(timezone.utc)
     out = []
     for a in alerts:
-        d = a.as_dict()
-        rec = session.scalar(select(AlertRecord).where(AlertRecord.key == a.key))
-        fields = dict(kind=a.kind, mmsi=a.mmsi, vessel_name=a.vessel_name, asset=a.asset, start=_dt(a.start),
-                      end=_dt(a.end), severity=a.severity, score=a.score, summary=d["summary"][:512],
-                      factors=d["factors"], evidence=d["evidence"], updated=now)
+        d = a.as_dict() if isinstance(a, Alert) else a
+        rec = session.scalar(select(AlertRecord).where(AlertRecord.key == d["key"]))
+        fields = dict(kind=d["kind"], mmsi=d["mmsi"], vessel_name=d["vessel_name"], asset=d["asset"],
+                      start=_from_iso(d["start"]), end=_from_iso(d["end"]), severity=d["severity"],
+                      score=d["score"], summary=d["summary"][:512], factors=d["factors"], evidence=d["evidence"],
+                      updated=now)
         if rec is None:
-            rec = AlertRecord(key=a.key, status="new", created=now, **fields)
+            rec = AlertRecord(key=d["key"], status="new", created=now, **fields)
             rec.set_label(label, nation)
             session.add(rec)
             session.flush()
-            _change(session, rec, "system", "detected", None, "new", {"score": a.score, "severity": a.severity})
+            _change(session, rec, "system", "detected", None, "new", {"score": d["score"], "severity": d["severity"]})
         else:
             before = (rec.severity, rec.score)
             for k, v in fields.items():
                 setattr(rec, k, v)
-            if before != (a.severity, a.score):
+            if before != (d["severity"], d["score"]):
                 _change(session, rec, "system", "updated", rec.status, rec.status,
-                        {"score": a.score, "severity": a.severity})
+                        {"score": d["score"], "severity": d["severity"]})
         out.append(rec)
     return out
+
+
+def _iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def summary_dict(r: AlertRecord) -> dict:
+    """An alert without its evidence: what lists and the live alert stream carry."""
+    lab = r.label
+    return {
+        "id": r.id, "key": r.key, "kind": r.kind, "mmsi": r.mmsi, "vessel_name": r.vessel_name, "asset": r.asset,
+        "start": _iso(r.start), "end": _iso(r.end), "severity": r.severity, "score": r.score, "summary": r.summary,
+        "factors": r.factors or [], "status": r.status, "assigned_to": r.assigned_to,
+        "assigned_nation": r.assigned_nation, "outcome": r.outcome, "notes": r.notes,
+        "label": {"classification": lab.classification.name, "releasable_to": list(lab.releasable_to),
+                  "policy": lab.policy, "owner_nation": r.owner_nation},
+    }
 
 
 def _change(session: Session, rec: AlertRecord, actor: str, action: str, frm: str | None, to: str | None,

@@ -19,6 +19,10 @@ class LiveSources:
     tcp: str | None = None
     udp: int | None = None
     mqtt: str | None = None
+    extra: list[Path] = field(default_factory=list)  # replayed once, merged by time (a simulated incident)
+    watch: bool = True                                 # run the detectors and raise alerts
+    assets: Path | None = None
+    watchlist: Path | None = None
 
     def any(self) -> bool:
         return bool(self.replay or self.tcp or self.udp or self.mqtt)
@@ -28,24 +32,31 @@ class LiveSources:
         from dkfi.maritime import service
         from dkfi.maritime.sources import net
 
+        runner = None
+        if self.watch:
+            from dkfi.maritime import watch
+
+            ctx = await asyncio.to_thread(watch.make_context, self.assets, self.watchlist)
+            runner = watch.WatchRunner(ctx)  # one watch over every source: a vessel may appear in several
+
+        def feed():
+            return service.LiveFeed(engine, settings, bus, runner=runner)
+
         tasks = []
-        if self.replay:
+        if self.replay or self.extra:
             records, _ = await asyncio.to_thread(service.load_records, self.replay)
-            log.info("replaying %d records at %gx", len(records), self.speed)
-            feed = service.LiveFeed(engine, settings, bus)
-            tasks.append(feed.run(service.replay(records, self.speed, self.loop, stop), stop))
+            extra, _ = await asyncio.to_thread(service.load_records, self.extra) if self.extra else ([], None)
+            log.info("replaying %d records (+%d merged) at %gx", len(records), len(extra), self.speed)
+            tasks.append(feed().run(service.replay(records, self.speed, self.loop, stop, extra), stop))
         if self.tcp:
             host, port = net.parse_endpoint(self.tcp)
-            feed = service.LiveFeed(engine, settings, bus)
-            tasks.append(feed.run(service.lines_to_items(net.tcp_lines(host, port, stop=stop), f"tcp:{self.tcp}"), stop))
+            tasks.append(feed().run(service.lines_to_items(net.tcp_lines(host, port, stop=stop), f"tcp:{self.tcp}"), stop))
         if self.udp:
-            feed = service.LiveFeed(engine, settings, bus)
-            tasks.append(feed.run(service.lines_to_items(net.udp_lines(self.udp, stop=stop), f"udp:{self.udp}"), stop))
+            tasks.append(feed().run(service.lines_to_items(net.udp_lines(self.udp, stop=stop), f"udp:{self.udp}"), stop))
         if self.mqtt:
             from dkfi.maritime.sources.digitraffic import subscribe
 
-            feed = service.LiveFeed(engine, settings, bus)
-            tasks.append(feed.run(subscribe(self.mqtt, stop=stop), stop))
+            tasks.append(feed().run(subscribe(self.mqtt, stop=stop), stop))
         results = await asyncio.gather(*tasks, return_exceptions=True)
         for r in results:
             if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
