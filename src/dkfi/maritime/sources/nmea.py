@@ -85,6 +85,11 @@ _KIND = {t: consumed_kind(t) for t in range(64)}
 _DECODE = frozenset(NORMALISED_TYPES)
 
 
+# Proprietary receiver status sentences seen in the DMA network feed ($PSTT: base-station status,
+# $PFEC: Furuno). Counted as consumed when their checksum holds.
+RECEIVER_STATUS = frozenset({b"PSTT", b"PFEC"})
+
+
 def nmea_checksum(data: bytes) -> int:
     """XOR of all bytes (the NMEA checksum of the text between the delimiter and '*')."""
     v = int.from_bytes(data, "little")
@@ -389,6 +394,10 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
                         p_tag_ts = tag_ts
                     if station is not None:
                         p_station = station
+                continue
+            elif head in RECEIVER_STATUS and star > 0 and hex2.get(s[star + 1:star + 3]) == checksum(body):
+                # base-station status lines of the DMA network: well formed, no vessel data
+                yield Consumed(1, "receiver_status")
                 continue
             else:
                 raise Reject(REASON_UNKNOWN_SENTENCE, f"line {lineno}: unknown sentence {_show(s)}")

@@ -202,35 +202,13 @@
   // ---- map ----------------------------------------------------------------------------------------
   const EMPTY = { type: "FeatureCollection", features: [] };
 
-  const style = {
-    version: 8,
-    name: "dkfi offline",
-    // no glyphs, no sprite, no tiles: nothing outside this server
-    sources: {
-      land: { type: "geojson", data: abs("/api/geo/land"), tolerance: 0.3 },
-      assets: { type: "geojson", data: abs("/api/geo/assets") },
-      track: { type: "geojson", data: EMPTY },
-      vessels: { type: "geojson", data: EMPTY },
-    },
-    layers: [
-      { id: "sea", type: "background", paint: { "background-color": "#cfe2ec" } },
-      { id: "land", type: "fill", source: "land", paint: { "fill-color": "#f1ede3", "fill-outline-color": "#a39e8e" } },
-      { id: "coast", type: "line", source: "land", paint: { "line-color": "#a39e8e", "line-width": 0.6 } },
-      {
-        id: "assets-cable", type: "line", source: "assets", filter: ["==", ["get", "kind"], "cable"],
-        layout: { "line-join": "round", "line-cap": "round" },
-        paint: { "line-color": "#8e44ad", "line-width": ["interpolate", ["linear"], ["zoom"], 4, 1, 10, 2.5], "line-opacity": 0.75 },
-      },
-      {
-        id: "assets-pipeline", type: "line", source: "assets", filter: ["==", ["get", "kind"], "pipeline"],
-        layout: { "line-join": "round", "line-cap": "round" },
-        paint: { "line-color": "#7f5539", "line-width": ["interpolate", ["linear"], ["zoom"], 4, 1.5, 10, 3.5], "line-opacity": 0.85 },
-      },
-      {
-        id: "assets-power", type: "line", source: "assets", filter: ["==", ["get", "kind"], "power"],
-        layout: { "line-join": "round" },
-        paint: { "line-color": "#c99700", "line-width": ["interpolate", ["linear"], ["zoom"], 4, 1.5, 10, 3.5], "line-dasharray": [3, 2] },
-      },
+  const BASE = window.dkfiBasemap;   // static/basemap.js: the offline base style shared with the alerts page
+
+  const style = BASE.style({
+    track: { type: "geojson", data: EMPTY },
+    vessels: { type: "geojson", data: EMPTY },
+    alerts: { type: "geojson", data: EMPTY },
+  }, [
       {
         id: "track-line", type: "line", source: "track", filter: ["==", ["geometry-type"], "LineString"],
         layout: { "line-join": "round", "line-cap": "round" },
@@ -258,8 +236,8 @@
           "symbol-sort-key": ["case", ["==", ["get", "_icon"], "v-other-dot"], 0, 1],
         },
       },
-    ],
-  };
+      ...alertLayers(),
+  ]);
 
   function stationLayer(kind) {
     return {

@@ -1,0 +1,214 @@
+"""Encounters (ship-to-ship meetings, rendezvous): two slow vessels side by side, away from ports.
+
+Global Fishing Watch's encounter rule: two vessels within 500 m of each other for at least 2 h, both with
+a median speed below 2 kn, at least 10 km from an anchorage. Those are the defaults here
+(``max_distance_m``, ``min_duration_s``, ``max_median_sog_kn``, ``port_exclusion_m``, the last using
+``Context.ports.near_port`` when a port index is given). AI2 Skylight's rendezvous needs only 30 min
+together: set ``min_duration_s=1800`` for a live watch that should warn early.
+
+Each vessel's median speed is taken over its reports of the last ``speed_window_s``. Slow vessels sit in a
+coarse grid (cells of ``cell_deg`` latitude, about 1.1 km, and a matching width in longitude) so an update
+looks only at the 3 x 3 neighbouring cells: thousands of vessels cost little. A pair stays together while
+it is seen within ``max_distance_m`` at least every ``break_s``; the episode opens (event "open") once it has
+lasted ``min_duration_s`` and closes when the vessels part, speed up, or one falls silent.
+
+One event per pair: ``mmsi`` is the lower MMSI, ``other_mmsi`` the higher; ``evidence`` is the lower
+MMSI's track, ``measured["other_track"]`` the other's (both thinned).
+"""
+from __future__ import annotations
+
+import math
+import statistics
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from dkfi.maritime.detectors.base import (
+    KNOT_MS, Context, Detector, Event, TrackPoint, haversine_m, thin,
+)
+from dkfi.maritime.records import Position, Station
+
+
+@dataclass(slots=True)
+class _Vessel:
+    last_ts: float = 0.0
+    last: TrackPoint | None = None
+    speeds: deque = field(default_factory=deque)  # (ts, sog)
+    cell: tuple[int, int] | None = None
+    slow: bool = False
+    near_port: bool = False
+    port_checked_at: tuple[float, float] | None = None
+    pairs: set[tuple[int, int]] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class _Pair:
+    start: float
+    last_close: float
+    distances: list[float] = field(default_factory=list)
+    a_pts: list[TrackPoint] = field(default_factory=list)
+    b_pts: list[TrackPoint] = field(default_factory=list)
+    emitted: bool = False
+    last_emit: float = 0.0
+
+
+class EncounterDetector(Detector):
+    """Two vessels within 500 m, both median < 2 kn, for >= 2 h, >= 10 km from ports (see the module doc)."""
+
+    kind = "encounter"
+    max_distance_m = 500.0
+    max_median_sog_kn = 2.0
+    min_duration_s = 2 * 3600.0     # GFW; Skylight's rendezvous: 1800 s
+    port_exclusion_m = 10_000.0
+    speed_window_s = 1800.0
+    break_s = 900.0                 # longest time without a close sighting before the pair parts
+    max_age_s = 600.0               # a neighbour's last report may be this old
+    cell_deg = 0.01
+    reemit_s = 1800.0               # re-emit an open encounter at most this often
+    evidence_limit = 200
+
+    def __init__(self, **params) -> None:
+        super().__init__(**params)
+        self.grid: dict[tuple[int, int], set[int]] = {}
+        self.pairs: dict[tuple[int, int], _Pair] = {}
+
+    # ---- grid -------------------------------------------------------------------------------------
+    def _cell(self, lat: float, lon: float) -> tuple[int, int]:
+        # longitude cells as wide (in metres) as latitude cells, in fixed bands of latitude rows
+        row = math.floor(lat / self.cell_deg)
+        width = self.cell_deg / max(0.1, math.cos(math.radians((row + 0.5) * self.cell_deg)))
+        return row, math.floor(lon / width)
+
+    def _neighbours(self, lat: float, lon: float) -> Iterable[int]:
+        row, _ = self._cell(lat, lon)
+        for r in (row - 1, row, row + 1):
+            width = self.cell_deg / max(0.1, math.cos(math.radians((r + 0.5) * self.cell_deg)))
+            c = math.floor(lon / width)
+            for cc in (c - 1, c, c + 1):
+                yield from self.grid.get((r, cc), ())
+
+    def _grid_remove(self, mmsi: int, v: _Vessel) -> None:
+        if v.cell is not None:
+            cell = self.grid.get(v.cell)
+            if cell is not None:
+                cell.discard(mmsi)
+                if not cell:
+                    del self.grid[v.cell]
+            v.cell = None
+
+    # ---- main -------------------------------------------------------------------------------------
+    def update(self, p: Position, ctx: Context) -> Iterable[Event]:
+        if p.station in (Station.BASE, Station.ATON, Station.SAR):
+            return ()
+        v: _Vessel = self.vessel(p.mmsi, _Vessel)
+        if v.last is not None and p.ts < v.last.ts:
+            return ()
+        tp = TrackPoint.of(p)
+        sog = p.sog
+        if sog is None and v.last is not None and p.ts > v.last.ts:
+            sog = haversine_m(v.last.lat, v.last.lon, p.lat, p.lon) / (p.ts - v.last.ts) / KNOT_MS
+        if sog is not None:
+            v.speeds.append((p.ts, sog))
+        while v.speeds and p.ts - v.speeds[0][0] > self.speed_window_s:
+            v.speeds.popleft()
+        v.last, v.last_ts = tp, p.ts
+        median = statistics.median(s for _, s in v.speeds) if v.speeds else None
+        if ctx.ports is not None and (v.port_checked_at is None or haversine_m(
+                v.port_checked_at[0], v.port_checked_at[1], p.lat, p.lon) > 500.0):
+            v.near_port = bool(ctx.ports.near_port(p.lat, p.lon, self.port_exclusion_m))
+            v.port_checked_at = (p.lat, p.lon)
+        v.slow = median is not None and median < self.max_median_sog_kn and not v.near_port
+        out: list[Event] = []
+        self._grid_remove(p.mmsi, v)
+        close_now: set[tuple[int, int]] = set()
+        if v.slow:
+            cell = self._cell(p.lat, p.lon)
+            self.grid.setdefault(cell, set()).add(p.mmsi)
+            v.cell = cell
+            for other in list(self._neighbours(p.lat, p.lon)):
+                if other == p.mmsi:
+                    continue
+                w = self.state.get(other)
+                if w is None or w.last is None or not w.slow or p.ts - w.last.ts > self.max_age_s:
+                    continue
+                d = haversine_m(p.lat, p.lon, w.last.lat, w.last.lon)
+                if d > self.max_distance_m:
+                    continue
+                key = (min(p.mmsi, other), max(p.mmsi, other))
+                close_now.add(key)
+                pair = self.pairs.get(key)
+                if pair is None:
+                    pair = self.pairs[key] = _Pair(start=min(p.ts, w.last.ts), last_close=p.ts)
+                    v.pairs.add(key)
+                    w.pairs.add(key)
+                    lo_pt, hi_pt = (tp, w.last) if p.mmsi < other else (w.last, tp)
+                    pair.a_pts.append(lo_pt)
+                    pair.b_pts.append(hi_pt)
+                else:
+                    (pair.a_pts if p.mmsi == key[0] else pair.b_pts).append(tp)
+                pair.last_close = p.ts
+                pair.distances.append(d)
+                if len(pair.distances) > 4 * self.evidence_limit:
+                    pair.distances = pair.distances[::2]
+                    pair.a_pts = thin(pair.a_pts, self.evidence_limit)
+                    pair.b_pts = thin(pair.b_pts, self.evidence_limit)
+                dur = pair.last_close - pair.start
+                if dur >= self.min_duration_s and (not pair.emitted or p.ts - pair.last_emit >= self.reemit_s):
+                    pair.emitted, pair.last_emit = True, p.ts
+                    out.append(self._event(key, pair, ctx, "open"))
+        # pairs of this vessel not confirmed now: part them when too long without a close sighting
+        for key in list(v.pairs):
+            if key in close_now:
+                continue
+            pair = self.pairs.get(key)
+            if pair is None:
+                v.pairs.discard(key)
+                continue
+            if not v.slow or p.ts - pair.last_close > self.break_s:
+                out.extend(self._close(key, ctx))
+        return out
+
+    def _event(self, key: tuple[int, int], pair: _Pair, ctx: Context, status: str) -> Event:
+        a = self.state.get(key[0])
+        b = self.state.get(key[1])
+
+        def med(v: _Vessel | None) -> float | None:
+            return round(statistics.median(s for _, s in v.speeds), 2) if v and v.speeds else None
+
+        d = pair.distances or [0.0]
+        return Event(
+            self.kind, key[0], pair.start, pair.last_close,
+            f"two vessels within {self.max_distance_m:g} m, both median SOG < {self.max_median_sog_kn:g} kn, "
+            f"for >= {self.min_duration_s / 3600:g} h, >= {self.port_exclusion_m / 1000:g} km from ports",
+            {"duration_s": round(pair.last_close - pair.start, 1), "min_distance_m": round(min(d), 1),
+             "median_distance_m": round(statistics.median(d), 1),
+             "median_sog_kn": med(a), "other_median_sog_kn": med(b),
+             "other_track": [[q.ts, q.lat, q.lon] for q in thin(pair.b_pts, 50)]},
+            thin(pair.a_pts, self.evidence_limit), status=status, other_mmsi=key[1])
+
+    def _close(self, key: tuple[int, int], ctx: Context) -> list[Event]:
+        pair = self.pairs.pop(key, None)
+        for m in key:
+            v = self.state.get(m)
+            if v is not None:
+                v.pairs.discard(key)
+        if pair is None:
+            return []
+        if pair.last_close - pair.start >= self.min_duration_s:
+            return [self._event(key, pair, ctx, "closed")]
+        return []
+
+    def expire(self, mmsi: int, state: _Vessel, ctx: Context) -> Iterable[Event]:
+        self._grid_remove(mmsi, state)
+        out: list[Event] = []
+        for key in list(state.pairs):
+            out.extend(self._close(key, ctx))
+        return out
+
+    def finish(self, ctx: Context) -> Iterable[Event]:
+        out: list[Event] = []
+        for key in list(self.pairs):
+            out.extend(self._close(key, ctx))
+        out.extend(super().finish(ctx))
+        self.grid.clear()
+        return out
