@@ -71,10 +71,10 @@ def test_map_renders_vessels_and_opens_details(page, server):
     page.mouse.click(target["x"], target["y"])
 
     panel = page.locator("#panel")
-    panel.wait_for(state="visible", timeout=10_000)
+    panel.wait_for(state="visible", timeout=45_000)
     assert panel.get_attribute("data-mmsi") == str(target["mmsi"])
     page.wait_for_function("() => document.getElementById('panel-track').textContent.startsWith('Track:')",
-                           timeout=15_000)
+                           timeout=45_000)
     body = page.locator("#panel-body").inner_text()
     assert str(target["mmsi"]) in body
     assert "Station" in body and "Position" in body
@@ -102,7 +102,7 @@ def test_live_updates_move_vessels(page, server):
         assert time.monotonic() < deadline, "the page did not open the live stream"
         time.sleep(0.1)
     page.wait_for_function("() => document.getElementById('status-conn').textContent === 'live'",
-                           timeout=10_000)
+                           timeout=45_000)
     before = page.evaluate("window.dkfi.vesselCount()")
     known = page.evaluate("window.dkfi.map.querySourceFeatures('vessels')"
                           ".find(f => f.properties._kind === 'vessel').properties.mmsi")
@@ -114,7 +114,7 @@ def test_live_updates_move_vessels(page, server):
     ]
     for u in updates:
         get_bus().publish(POSITIONS_SUBJECT, u)
-    page.wait_for_function("(n) => window.dkfi.vesselCount() === n + 1", arg=before, timeout=10_000)
+    page.wait_for_function("(n) => window.dkfi.vesselCount() === n + 1", arg=before, timeout=45_000)
     moved = page.evaluate("(m) => window.dkfi.vessel(m)", known)
     assert moved["geometry"]["coordinates"] == [11.456, 55.123]
     assert moved["properties"]["_icon"].endswith("-arrow") and moved["properties"]["_rot"] == 45.0
@@ -122,7 +122,7 @@ def test_live_updates_move_vessels(page, server):
     assert new["properties"]["_icon"] == "v-cargo-dot"
     # the map's source got it too (throttled setData, at most ~2 a second)
     page.wait_for_function("() => window.dkfi.map.querySourceFeatures('vessels')"
-                           ".some(f => f.properties.mmsi === 219999999)", timeout=5_000)
+                           ".some(f => f.properties.mmsi === 219999999)", timeout=30_000)
     assert_clean(page)
 
 

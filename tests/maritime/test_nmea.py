@@ -172,7 +172,7 @@ def test_dma_sample_five_minutes() -> None:
     positions = [r for r in records if type(r) is Position]
     assert all(54 <= p.lat <= 58.5 and 7 <= p.lon <= 17 for p in positions if p.station != Station.BASE)
     reasons = Counter(i.reason for i in items if type(i) is Rejected)
-    assert reasons == Counter({"invalid_mmsi": 3})  # three MMSIs below 2,000,000 in the real feed
+    assert reasons == Counter({"invalid_mmsi": 1})  # one MMSI below 2,000,000 in the real feed
 
 
 @needs_data

@@ -1,15 +1,18 @@
-"""HTML pages and the packaged map layers; thin on purpose (the map is drawn in static/app.js)."""
+"""HTML pages and the map layers; thin on purpose (the map is drawn in static/app.js, the alerts in static/alerts.js)."""
 from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 import dkfi
+from dkfi.core.labels import Classification
 from dkfi.web.app import TEMPLATES_DIR
 
 GEO_DIR = Path(dkfi.__file__).resolve().parent / "data" / "geo"
@@ -20,14 +23,100 @@ router = APIRouter()
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
 
+OPEN_STATUSES = ("new", "acknowledged", "assigned")
+SEVERITIES = ("critical", "high", "medium", "low")
+
+
+def _level(name: str | None) -> int:
+    try:
+        return int(Classification.parse(name or ""))
+    except ValueError:
+        return len(Classification)   # unknown: above everything known, so never under-marked
+
+
+def _banner(request: Request, statuses: tuple[str, ...] | None = None) -> str:
+    """The page banner: the highest of the node's banner and the labels of the alerts the page may show."""
+    from dkfi.maritime.models import AlertRecord
+
+    names = {request.app.state.settings.banner}
+    q = select(AlertRecord.classification).distinct()
+    if statuses is not None:
+        q = q.where(AlertRecord.status.in_(statuses))
+    with Session(request.app.state.engine) as s:
+        names.update(s.scalars(q))
+    return max(names, key=_level).upper()
+
+
+def _page(request: Request, template: str, banner: str, **extra) -> HTMLResponse:
+    settings = request.app.state.settings
+    return templates.TemplateResponse(request, template, {
+        "nation": settings.nation,
+        "banner": banner,
+        "version": dkfi.__version__,
+        **extra,
+    })
+
+
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def map_page(request: Request):
-    settings = request.app.state.settings
-    return templates.TemplateResponse(request, "map.html", {
-        "nation": settings.nation,
-        "banner": settings.banner,
-        "version": dkfi.__version__,
-    })
+    return _page(request, "map.html", _banner(request, OPEN_STATUSES), page="map")
+
+
+@router.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
+def alerts_page(request: Request):
+    from dkfi.maritime import watch
+    from dkfi.maritime.alerts import KIND_POINTS
+
+    return _page(request, "alerts.html", _banner(request), page="alerts",
+                 statuses=watch.STATUSES, outcomes=watch.OUTCOMES, severities=SEVERITIES,
+                 kinds=sorted(set(KIND_POINTS) | set(watch.detector_classes())))
+
+
+def _alert_point(evidence: list, kind: str) -> tuple[float, float] | None:
+    """Where to mark an alert: the middle of the main finding's evidence track (else of any track)."""
+    events = sorted(evidence or [], key=lambda e: e.get("kind") != kind)
+    for e in events:
+        track = [p for p in e.get("track") or [] if p and p[1] is not None and p[2] is not None]
+        if track:
+            _, lat, lon = track[len(track) // 2][:3]
+            return float(lon), float(lat)
+    return None
+
+
+@router.get("/api/geo/alerts", tags=["map"], summary="Alerts as GeoJSON points, for the map's alert layer",
+            responses={422: {"description": "unknown status"}})
+def geo_alerts(
+    request: Request,
+    status: str = Query(",".join(OPEN_STATUSES), description="comma-separated statuses; default the open ones"),
+    limit: int = Query(2000, ge=1, le=10_000),
+) -> Response:
+    """One Point per alert at its evidence track, with the alert's summary and label as properties."""
+    from dkfi.maritime import watch
+    from dkfi.maritime.models import AlertRecord
+
+    wanted = [x.strip() for x in status.split(",") if x.strip()]
+    bad = [x for x in wanted if x not in watch.STATUSES]
+    if bad:
+        return JSONResponse({"detail": f"status must be among {', '.join(watch.STATUSES)}; got {', '.join(bad)}"},
+                            status_code=422)
+    q = select(AlertRecord).order_by(AlertRecord.start.desc(), AlertRecord.id.desc()).limit(limit)
+    if wanted:
+        q = q.where(AlertRecord.status.in_(wanted))
+    features = []
+    with Session(request.app.state.engine) as s:
+        for r in s.scalars(q):
+            pt = _alert_point(r.evidence, r.kind)
+            if pt is None:
+                continue
+            d = watch.summary_dict(r)
+            props = {k: d[k] for k in ("id", "kind", "mmsi", "vessel_name", "asset", "start", "severity", "score",
+                                        "summary", "status", "assigned_to")}
+            props["classification"] = d["label"]["classification"]
+            props["releasable_to"] = d["label"]["releasable_to"]
+            features.append({"type": "Feature", "id": r.id, "geometry": {"type": "Point", "coordinates": list(pt)},
+                             "properties": props})
+    return JSONResponse({"type": "FeatureCollection", "features": features},
+                        media_type="application/geo+json", headers={"Cache-Control": "no-store"})
 
 
 @lru_cache(maxsize=len(GEO_LAYERS))

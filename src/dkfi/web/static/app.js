@@ -1,20 +1,21 @@
 /* dkfi — maritime picture: the map page.
  *
  * Air-gapped: every request goes to this server. The style has no glyphs, sprites or tiles; vessel icons are
- * drawn here on a canvas. Data: /api/geo/{land,assets}, /api/vessels, /api/vessels/{mmsi}[/track] and the
- * server-sent events of /api/stream/positions.
+ * drawn here on a canvas. Data: /api/geo/{land,assets}, /api/vessels, /api/vessels/{mmsi}[/track], the
+ * server-sent events of /api/stream/positions, and the open alerts (/api/geo/alerts, /api/stream/alerts).
+ * The base style is shared with the alerts page (static/basemap.js).
  */
 (function () {
   "use strict";
 
-  const AREA = [-10, 48, 40, 72];          // the region the picture covers (North Sea to Gulf of Bothnia)
+  const BASE = window.dkfiBasemap;          // static/basemap.js: the offline base style shared with the alerts page
+  const AREA = BASE.AREA;                   // the region the picture covers (North Sea to Gulf of Bothnia)
   const AREA_BBOX = AREA.join(",");
   const REFRESH_MS = 30000;                 // full reload of latest positions
   const FLUSH_MS = 500;                     // at most two setData calls a second for live updates
   const TRACK_HOURS = 24;                   // track shown for a selected vessel: the last day of its positions
   const ICON_PX = 2;                        // icons are drawn at twice their size for sharp rendering
 
-  const abs = (path) => new URL(path, window.location.href).href;
   const $ = (id) => document.getElementById(id);
 
   // ---- AIS texts (ITU-R M.1371) -------------------------------------------------------------------
@@ -202,41 +203,39 @@
   // ---- map ----------------------------------------------------------------------------------------
   const EMPTY = { type: "FeatureCollection", features: [] };
 
-  const BASE = window.dkfiBasemap;   // static/basemap.js: the offline base style shared with the alerts page
-
   const style = BASE.style({
     track: { type: "geojson", data: EMPTY },
     vessels: { type: "geojson", data: EMPTY },
     alerts: { type: "geojson", data: EMPTY },
   }, [
-      {
-        id: "track-line", type: "line", source: "track", filter: ["==", ["geometry-type"], "LineString"],
-        layout: { "line-join": "round", "line-cap": "round" },
-        paint: { "line-color": "#101820", "line-width": 2, "line-opacity": 0.8 },
+    {
+      id: "track-line", type: "line", source: "track", filter: ["==", ["geometry-type"], "LineString"],
+      layout: { "line-join": "round", "line-cap": "round" },
+      paint: { "line-color": "#101820", "line-width": 2, "line-opacity": 0.8 },
+    },
+    {
+      id: "track-points", type: "circle", source: "track", filter: ["==", ["geometry-type"], "Point"], minzoom: 9,
+      paint: { "circle-radius": 2, "circle-color": "#101820" },
+    },
+    {
+      id: "selected", type: "circle", source: "vessels", filter: ["==", ["id"], -1],
+      paint: { "circle-radius": 13, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": "#101820", "circle-stroke-width": 2 },
+    },
+    stationLayer("base"),
+    stationLayer("aton"),
+    {
+      id: "vessels", type: "symbol", source: "vessels", filter: ["==", ["get", "_kind"], "vessel"],
+      layout: {
+        "icon-image": ["get", "_icon"],
+        "icon-rotate": ["get", "_rot"],
+        "icon-rotation-alignment": "map",
+        "icon-allow-overlap": true,
+        "icon-ignore-placement": true,
+        "icon-size": ["interpolate", ["linear"], ["zoom"], 4, 0.7, 9, 1, 13, 1.3],
+        "symbol-sort-key": ["case", ["==", ["get", "_icon"], "v-other-dot"], 0, 1],
       },
-      {
-        id: "track-points", type: "circle", source: "track", filter: ["==", ["geometry-type"], "Point"], minzoom: 9,
-        paint: { "circle-radius": 2, "circle-color": "#101820" },
-      },
-      {
-        id: "selected", type: "circle", source: "vessels", filter: ["==", ["id"], -1],
-        paint: { "circle-radius": 13, "circle-color": "rgba(0,0,0,0)", "circle-stroke-color": "#101820", "circle-stroke-width": 2 },
-      },
-      stationLayer("base"),
-      stationLayer("aton"),
-      {
-        id: "vessels", type: "symbol", source: "vessels", filter: ["==", ["get", "_kind"], "vessel"],
-        layout: {
-          "icon-image": ["get", "_icon"],
-          "icon-rotate": ["get", "_rot"],
-          "icon-rotation-alignment": "map",
-          "icon-allow-overlap": true,
-          "icon-ignore-placement": true,
-          "icon-size": ["interpolate", ["linear"], ["zoom"], 4, 0.7, 9, 1, 13, 1.3],
-          "symbol-sort-key": ["case", ["==", ["get", "_icon"], "v-other-dot"], 0, 1],
-        },
-      },
-      ...alertLayers(),
+    },
+    ...alertLayers(),
   ]);
 
   function stationLayer(kind) {
@@ -256,11 +255,7 @@
     maxPitch: 0,
     maxBounds: [[AREA[0], AREA[1]], [AREA[2], AREA[3]]],   // inside the packaged land layer's extent
     dragRotate: false,
-    attributionControl: {
-      compact: true,
-      customAttribution: "Natural Earth · TeleGeography (CC BY-NC-SA) · Global Energy Monitor (CC BY 4.0) · " +
-        "© OpenStreetMap contributors (ODbL) · ENTSO-E/GridKit (schematic) · AIS: Danish Maritime Authority",
-    },
+    attributionControl: { compact: true, customAttribution: BASE.ATTRIBUTION },
   });
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-left");
@@ -434,6 +429,7 @@
     const toggles = {
       "toggle-base": ["stations-base"], "toggle-aton": ["stations-aton"],
       "toggle-cable": ["assets-cable"], "toggle-pipeline": ["assets-pipeline"], "toggle-power": ["assets-power"],
+      "toggle-alerts": ["alerts"],
     };
     for (const [id, layers] of Object.entries(toggles)) {
       $(id).addEventListener("change", (e) => {
@@ -448,7 +444,7 @@
   const assetPopup = new maplibregl.Popup({ closeButton: true, maxWidth: "280px" });
 
   function showAsset(e) {
-    if (map.queryRenderedFeatures(e.point, { layers: CLICKABLE }).length) return;   // a vessel wins
+    if (map.queryRenderedFeatures(e.point, { layers: CLICKABLE.concat(["alerts"]) }).length) return;   // a vessel or alert wins
     const f = e.features && e.features[0];
     if (!f) return;
     const p = f.properties;
@@ -461,6 +457,95 @@
     assetPopup.setLngLat(e.lngLat).setDOMContent(div).addTo(map);
   }
 
+  // ---- alerts: open alerts as markers, a badge of new ones, a toast for each new alert ------------
+  const ALERT_STATUSES = "new,acknowledged,assigned";
+  const TOAST_MS = 12000;
+  const knownAlerts = new Set();   // ids already on the map or announced
+  let alertTimer = null;
+
+  function alertLayers() {   // drawn above the vessels: an alert is what the watch wants seen first
+    const SEVERITY_COLOR = ["match", ["get", "severity"],
+      "critical", "#b00020", "high", "#e4572e", "medium", "#f2a541", "#6c7a86"];
+    return [{
+      id: "alerts", type: "circle", source: "alerts",
+      paint: {
+        "circle-radius": ["interpolate", ["linear"], ["zoom"], 4, 6, 10, 11],
+        "circle-color": SEVERITY_COLOR,
+        "circle-opacity": 0.35,
+        "circle-stroke-color": SEVERITY_COLOR,
+        "circle-stroke-width": 2.5,
+      },
+    }];
+  }
+
+  function setBadge(n) {
+    const b = $("alerts-badge");
+    if (!b) return;
+    b.textContent = n ? String(n) : "";
+    b.hidden = !n;
+    b.setAttribute("aria-label", `${n} new alerts`);
+  }
+
+  async function loadAlerts() {
+    try {
+      const fc = await getJSON(`/api/geo/alerts?status=${ALERT_STATUSES}`);
+      for (const f of fc.features) {
+        knownAlerts.add(f.properties.id);
+        BASE.raiseBanner(f.properties.classification);
+      }
+      const src = map.getSource("alerts");
+      if (src) src.setData(fc);
+      $("alerts-count").textContent = String(fc.features.length);
+      setBadge(fc.features.filter((f) => f.properties.status === "new").length);
+      dkfi.alertCount = fc.features.length;
+    } catch (err) {
+      dkfi.lastError = String(err);
+      showError(`Could not load alerts: ${err.message}`);
+    }
+  }
+
+  function scheduleAlerts() {
+    if (alertTimer === null) alertTimer = setTimeout(() => { alertTimer = null; loadAlerts(); }, 1000);
+  }
+
+  function toast(a) {
+    const box = $("toasts");
+    const el = document.createElement("a");
+    el.className = `toast sev-${a.severity}`;
+    el.href = `/alerts#${a.id}`;
+    const h = document.createElement("strong");
+    h.textContent = `New ${a.severity} alert · ${String(a.kind || "").replace(/_/g, " ")}`;
+    const t = document.createElement("span");
+    t.textContent = a.summary || `MMSI ${a.mmsi}`;
+    const lab = document.createElement("span");
+    lab.className = "toast-label";
+    lab.textContent = BASE.labelText(a.label);
+    el.append(h, t, lab);
+    box.prepend(el);
+    while (box.children.length > 3) box.lastElementChild.remove();
+    setTimeout(() => el.remove(), TOAST_MS);
+  }
+
+  function connectAlerts() {
+    if (!window.EventSource) return;
+    const es = new EventSource("/api/stream/alerts");
+    es.onmessage = (ev) => {
+      let a;
+      try { a = JSON.parse(ev.data); } catch (e) { return; }
+      if (!a || a.id === undefined) return;
+      if (a.label) BASE.raiseBanner(a.label.classification);
+      if (!knownAlerts.has(a.id) && a.status === "new") toast(a);
+      knownAlerts.add(a.id);
+      scheduleAlerts();
+    };
+    dkfi.alertStream = es;
+  }
+
+  function openAlert(e) {
+    const f = e.features && e.features[0];
+    if (f) window.location.href = `/alerts#${f.properties.id}`;
+  }
+
   // ---- start ----------------------------------------------------------------------------------------
   const CLICKABLE = ["vessels", "stations-base", "stations-aton"];
 
@@ -469,6 +554,7 @@
     buildLegend();
     for (const layer of CLICKABLE) {
       map.on("click", layer, (e) => {
+        if (map.queryRenderedFeatures(e.point, { layers: ["alerts"] }).length) return;   // an alert wins
         const f = e.features && e.features[0];
         if (f) select(f.properties.mmsi);
       });
@@ -480,8 +566,13 @@
       map.on("mouseenter", layer, () => { if (!map.getCanvas().style.cursor) map.getCanvas().style.cursor = "help"; });
       map.on("mouseleave", layer, () => { if (map.getCanvas().style.cursor === "help") map.getCanvas().style.cursor = ""; });
     }
+    map.on("click", "alerts", openAlert);
+    map.on("mouseenter", "alerts", () => { map.getCanvas().style.cursor = "pointer"; });
+    map.on("mouseleave", "alerts", () => { map.getCanvas().style.cursor = ""; });
+    loadAlerts().then(connectAlerts);
     loadVessels().then(connectStream);
     setInterval(loadVessels, REFRESH_MS);
+    setInterval(loadAlerts, REFRESH_MS);
   });
 
   map.on("error", (e) => {
