@@ -71,18 +71,13 @@ class Server:
             self.thread.join(timeout=5)
 
 
-@pytest.fixture(scope="module")
-def dkfi_app(tmp_path_factory):
-    """create_app on a fresh SQLite file with the DMA 5-minute sample imported."""
+def make_app(tmp: Path):
+    """create_app on a fresh SQLite file in ``tmp``; returns (app, database url)."""
     from dkfi.core.config import get_settings
-    from dkfi.core.db import _engines, _lock
-    from dkfi.maritime import service
     from dkfi.web.app import create_app
 
     if not (VENDOR / "maplibre-gl.js").is_file():
         _missing("vendor files missing: run `npm ci && .venv/bin/python scripts/copy_vendor.py`")
-    sample = SHARED_SAMPLE if SHARED_SAMPLE.is_file() else PACKAGED_SAMPLE
-    tmp = tmp_path_factory.mktemp("e2e")
     url = f"sqlite:///{tmp / 'dkfi.sqlite'}"
     saved = {k: os.environ.get(k) for k in ("DKFI_DATA_DIR", "DKFI_DATABASE_URL")}
     os.environ["DKFI_DATA_DIR"] = str(tmp / "var")
@@ -97,14 +92,30 @@ def dkfi_app(tmp_path_factory):
             else:
                 os.environ[k] = v
         get_settings.cache_clear()
-    report = service.import_paths(app.state.engine, [sample], app.state.settings, fmt="nmea")
-    assert not report.errors, report.errors
-    assert report.vessels > 100, report.as_dict()
-    yield app
+    return app, url
+
+
+def dispose(url: str) -> None:
+    from dkfi.core.db import _engines, _lock
+
     with _lock:
         eng = _engines.pop(url, None)
     if eng is not None:
         eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def dkfi_app(tmp_path_factory):
+    """create_app on a fresh SQLite file with the DMA 5-minute sample imported."""
+    from dkfi.maritime import service
+
+    sample = SHARED_SAMPLE if SHARED_SAMPLE.is_file() else PACKAGED_SAMPLE
+    app, url = make_app(tmp_path_factory.mktemp("e2e"))
+    report = service.import_paths(app.state.engine, [sample], app.state.settings, fmt="nmea")
+    assert not report.errors, report.errors
+    assert report.vessels > 100, report.as_dict()
+    yield app
+    dispose(url)
 
 
 @pytest.fixture(scope="module")

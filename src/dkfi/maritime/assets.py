@@ -118,14 +118,21 @@ def _first(props: dict, *names: str) -> Any:
     return None
 
 
-def _guess_kind(props: dict, source: str) -> str:
-    k = str(_first(props, "kind", "Kind", "type", "asset_kind") or "").lower()
-    hint = k + " " + source.lower()
-    if any(w in hint for w in ("pipe", "gas", "oil", "hydrogen")):
+def _classify(text: str) -> str | None:
+    t = text.lower()
+    if any(w in t for w in ("pipe", "gas", "oil", "hydrogen")):
         return "pipeline"
-    if any(w in hint for w in ("power", "hvdc", "electric", "link", "interconnector")) and "telecom" not in k:
+    if any(w in t for w in ("power", "hvdc", "electric", "interconnector", "energy")):
         return "power"
-    return "cable"
+    if any(w in t for w in ("cable", "telecom", "fibre", "fiber")):
+        return "cable"
+    return None
+
+
+def _guess_kind(props: dict, source: str) -> str:
+    """``kind`` property first (``telecom`` counts as cable), else guessed from the file name, else cable."""
+    k = str(_first(props, "kind", "Kind", "asset_kind", "type") or "")
+    return _classify(k) or _classify(Path(source).name if source else "") or "cable"
 
 
 def _owners(v: Any) -> tuple[str, ...]:
@@ -272,9 +279,8 @@ class AssetIndex:
         half_diag = s * math.sqrt(0.5)
         entries = []
         if self.tree is not None:
-            cellbox = box(x0, y0, x0 + s, y0 + s).buffer(self.reach_m - self.min_corridor_m if
-                                                          self.reach_m > self.min_corridor_m else 0.0)
-            for i in sorted(self.tree.query(cellbox)):
+            r = self.reach_m
+            for i in sorted(self.line_tree.query(box(x0 - r, y0 - r, x0 + s + r, y0 + s + r))):
                 seg = self._segs[i]
                 x1, y1, x2, y2 = seg[:, 0], seg[:, 1], seg[:, 2], seg[:, 3]
                 dx, dy = x2 - x1, y2 - y1
@@ -377,16 +383,24 @@ class AssetIndex:
 class LandIndex:
     """Is a point on land? Natural Earth 1:10m land (+ minor islands), packaged as ``land.geojson``.
 
-    ``tolerance_m`` (300 m): a point counts as on land only if it lies deeper inland than this, so
+    ``tolerance_m`` (500 m): a point counts as on land only if it lies deeper inland than this, so
     berths, harbours and narrow channels (Natural Earth is quantised to about 200 m) do not count.
     Answers from a grid cache (``cell_m`` 2 km): cells wholly at sea or wholly inland answer with one
     look-up; coastal cells keep their piece of land, eroded by the tolerance, as a prepared geometry.
     """
 
-    def __init__(self, path: str | Path | dict | None = None, tolerance_m: float = 300.0,
-                 cell_m: float = 2000.0, max_cells: int = 500_000) -> None:
+    def __init__(self, path: str | Path | dict | None = None, tolerance_m: float = 500.0,
+                 cell_m: float = 2000.0, max_cells: int = 500_000,
+                 waterways: str | Path | dict | None = DATA_DIR / "inland_waterways.geojson") -> None:
         if path is None:
             path = DATA_DIR / "land.geojson"
+        # navigable canals and rivers that the coarse land polygons cover: water, not land
+        self.water = None
+        if waterways is not None and (isinstance(waterways, dict) or Path(waterways).exists()):
+            wdata = waterways if isinstance(waterways, dict) else json.loads(Path(waterways).read_text(encoding="utf-8"))
+            self.water = shapely.union_all([
+                project_geometry(shape(f["geometry"])).buffer(float(f.get("properties", {}).get("half_width_m", 1500)))
+                for f in wdata.get("features", [])])
         data = path if isinstance(path, dict) else json.loads(Path(path).read_text(encoding="utf-8"))
         polys = []
         for f in data.get("features", [data] if data.get("type") != "FeatureCollection" else []):
@@ -415,6 +429,8 @@ class LandIndex:
         else:
             pieces = [shapely.clip_by_rect(self.polys[i], *outer) for i in idx]
             local = shapely.union_all([p for p in pieces if not p.is_empty])
+            if self.water is not None and not local.is_empty:
+                local = local.difference(self.water)
             if local.is_empty:
                 got = False
             else:

@@ -21,7 +21,7 @@ a 90-180 km drag is over):
    *Contradiction*: nav status 1 (at anchor) or 5 (moored) while SOG > ``contradiction_sog_kn`` (1 kn).
 4. A *run* begins when a reduced (or contradicting) report lies within ``approach_m`` (5 km) of an
    asset line or its segment from the previous report crosses one, away from ports (``port_radius_m``
-   3 km; the PortIndex in the Context). When the run has lasted ``min_hold_s`` (5 min) with at least
+   8 km, since ships slow down for pilots and harbour approaches; the PortIndex in the Context). When the run has lasted ``min_hold_s`` (5 min) with at least
    ``min_reports`` (3) reports, an ``open`` event is emitted. From then on the event follows the vessel
    wherever it goes while it stays reduced (against the usual speed frozen when the event opened),
    collecting every asset crossed, the distance made good and the evidence; it is re-emitted with the
@@ -93,7 +93,7 @@ class AnchorDragDetector(Detector):
     max_speed_ratio = 0.7
     contradiction_sog_kn = 1.0
     approach_m = 5000.0
-    port_radius_m = 3000.0
+    port_radius_m = 8000.0
     min_hold_s = 300.0
     min_reports = 3
     run_grace_s = 180.0

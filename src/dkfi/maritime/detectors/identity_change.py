@@ -61,11 +61,9 @@ class IdentityChangeDetector(Detector):
     repeat_s = 86400.0
 
     def update(self, p: Position, ctx: Context) -> Iterable[Event]:
-        st = self.state.get(p.mmsi)
-        if st is not None:
-            st.last_pos = TrackPoint.of(p)
-            st.last_ts = max(st.last_ts, p.ts)
-            self.state.move_to_end(p.mmsi)
+        st: _State = self.vessel(p.mmsi, _State)
+        st.last_pos = TrackPoint.of(p)  # evidence: where the vessel was when its identity changed
+        st.last_ts = max(st.last_ts, p.ts)
         return ()
 
     def _same(self, f: str, a: Any, b: Any) -> bool:

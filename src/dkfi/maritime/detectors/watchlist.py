@@ -12,8 +12,9 @@ entries:
 * ``seen`` -- once per voyage: the first position of a listed vessel, and again when it reappears after
   ``new_voyage_s`` (12 h) of silence or on a new UTC day (``per_day``);
 * ``near_asset`` -- the vessel comes within the asset corridor (``Context.assets.near(lat, lon)`` returns
-  something). The episode stays open while the vessel stays near that asset and closes after it has been
-  away for ``leave_s``.
+  something). The episode stays open while the vessel keeps coming near assets and closes after it has
+  been away from every corridor for ``leave_s``; ``asset`` is the first asset, ``measured["assets"]`` all
+  of them in the order met (re-emitted, same key, when another asset is added).
 
 The match is cached per vessel and redone when its static data (IMO, name) changes. Starts of events
 that would coincide are told apart by a millisecond (``Event.key`` rounds ``start`` to the millisecond).
@@ -57,6 +58,7 @@ class _State:
     seen_start: float | None = None
     seen_day: int | None = None
     near_asset: str | None = None
+    near_assets: list[str] = field(default_factory=list)
     near_start: float | None = None
     near_last: float = 0.0
     near_points: list[TrackPoint] = field(default_factory=list)
@@ -132,11 +134,11 @@ class WatchlistDetector(Detector):
         if ctx.assets is not None:
             name = asset_name(ctx.assets.near(p.lat, p.lon))
             if name is not None:
-                if st.near_start is not None and name != st.near_asset:
+                if st.near_start is not None and p.ts - st.near_last > self.leave_s:
                     out.extend(self._close_near(p.mmsi, st))
                 if st.near_start is None:
-                    st.near_start, st.near_asset, st.near_points = self._start(st, p.ts), name, []
-                    st.near_points.append(tp)
+                    st.near_start, st.near_asset = self._start(st, p.ts), name
+                    st.near_assets, st.near_points = [name], [tp]
                     st.near_last = p.ts
                     out.append(self._near_event(p.mmsi, st, "open"))
                 else:
@@ -144,6 +146,9 @@ class WatchlistDetector(Detector):
                     if len(st.near_points) > 4 * self.evidence_limit:
                         st.near_points = thin(st.near_points, self.evidence_limit)
                     st.near_last = p.ts
+                    if name not in st.near_assets:
+                        st.near_assets.append(name)
+                        out.append(self._near_event(p.mmsi, st, "open"))
             elif st.near_start is not None and p.ts - st.near_last > self.leave_s:
                 out.extend(self._close_near(p.mmsi, st))
         return out
@@ -151,6 +156,7 @@ class WatchlistDetector(Detector):
     def _near_event(self, mmsi: int, st: _State, status: str) -> Event:
         m = self._measured(st, "near_asset")
         m["points_near"] = len(st.near_points)
+        m["assets"] = list(st.near_assets)
         return Event(self.kind, mmsi, st.near_start, st.near_last, self._rule("near_asset"), m,
                      thin(st.near_points, self.evidence_limit), asset=st.near_asset, status=status)
 

@@ -271,8 +271,8 @@ def _open_streams(path: Path) -> Iterator[BinaryIO]:
             yield f
 
 
-def _blocks(stream: BinaryIO, batch_rows: int) -> Iterator[bytes]:
-    """Blocks of whole lines, about ``batch_rows`` lines each."""
+def _blocks(stream: BinaryIO, batch_rows: int) -> Iterator[tuple[bytes, int]]:
+    """Blocks of whole lines, about ``batch_rows`` lines each, with their number of lines."""
     est = _EST_LINE_BYTES
     while True:
         data = stream.read(max(batch_rows * est, 1 << 16))
@@ -284,7 +284,7 @@ def _blocks(stream: BinaryIO, batch_rows: int) -> Iterator[bytes]:
                 data += b"\n"
         lines = data.count(b"\n")
         est = max(16, len(data) // lines + 1)
-        yield data
+        yield data, lines
 
 
 _SENT = _SENTINEL.encode()
@@ -306,16 +306,13 @@ def _parse_block(block: bytes, n_fields: int) -> pl.DataFrame:
         block = block.replace(b"\r\n", b"\n")
     lines = block.count(b"\n")
     if b'"' not in block and block.count(b",") == lines * (n_fields - 1):
-        # Fast path. Without truncate_ragged_lines Polars refuses overlong lines, so if it reads
-        # the block no line has more than n_fields fields; as the comma count adds up, each line
-        # then has exactly n_fields fields (no quotes, so every comma separates fields).
+        # Without truncate_ragged_lines Polars refuses overlong lines, so if it reads the block
+        # no line has more than n_fields fields; as the comma count adds up, each line then has
+        # exactly n_fields fields (no quotes, so every comma separates fields).
         names = [f"c{i}" for i in range(n_fields)]
-        try:
-            df = pl.read_csv(block, has_header=False, new_columns=names, infer_schema=False,
-                             raise_if_empty=False)
-        except pl.exceptions.PolarsError:
-            df = None
-        if df is not None and df.height == lines:
+        df = _try_read(block, lines, has_header=False, new_columns=names, infer_schema=False,
+                       raise_if_empty=False)
+        if df is not None:
             return df.with_columns(pl.lit(_SENTINEL, dtype=pl.Utf8).alias("__end"))
     body = block.replace(b"\n", b"," + _SENT + b"\n")
     names = [f"c{i}" for i in range(n_fields)] + ["__end"]
@@ -341,12 +338,108 @@ def _parse_block(block: bytes, n_fields: int) -> pl.DataFrame:
     return df
 
 
+# --- typed frames ------------------------------------------------------------------------------
+# Both ways of reading a block end in the same "typed frame": one column per name of _COLUMNS
+# (MMSI Int64, the kinematic numbers Float64, everything else text) plus, from the careful path
+# only, ``__pre``: _PRE_ROW for a malformed line, _PRE_NUM for a non-numeric kinematic field.
+
+_FLOAT = ("lat", "lon", "rot", "sog", "cog", "heading")
+_CHECKED = ("lat", "lon", "sog", "cog", "heading")  # not a number -> field_out_of_range
+_DTYPES: dict[str, pl.DataType] = {
+    name: (pl.Int64 if name == "mmsi" else pl.Float64 if name in _FLOAT else pl.Utf8)
+    for name in dict.fromkeys(_COLUMNS.values())
+}
+_PRE_OK, _PRE_ROW, _PRE_NUM = 0, 1, 2
+_SPLIT_ROWS = 1 << 16  # a block whose typed read fails is retried in pieces of this many lines
+
+
+class _Layout:
+    """How the fields of one file map to the typed frame."""
+
+    def __init__(self, n_fields: int, cols: dict[int, str]):
+        self.n_fields = n_fields
+        self.cols = cols
+        # the typed read: every field of the line must be in the schema, or Polars would not
+        # refuse overlong lines; the fields we do not use are read as (cheap, short) text
+        self.schema = {f"c{i}": _DTYPES[cols[i]] if i in cols else pl.Utf8 for i in range(n_fields)}
+        present = {ours: f"c{i}" for i, ours in cols.items()}
+        self.typed_select = [
+            pl.col(present[name]).alias(name) if name in present else pl.lit(None, dtype=dtype).alias(name)
+            for name, dtype in _DTYPES.items()
+        ]
+        exprs, malformed = [], []
+        for name, dtype in _DTYPES.items():
+            if name not in present:
+                exprs.append(pl.lit(None, dtype=dtype).alias(name))
+                continue
+            raw = pl.col(present[name])
+            if dtype == pl.Utf8:
+                exprs.append(raw.alias(name))
+                continue
+            # the typed CSV read skips white space around numbers: so does this path
+            text = raw.str.strip_chars()
+            value = text.cast(dtype, strict=False)
+            exprs.append(value.alias(name))
+            if name in _CHECKED:
+                malformed.append((text != "") & value.is_null())
+        ok = pl.col("__end").eq(_SENTINEL).fill_null(False)
+        bad_num = pl.any_horizontal(malformed).fill_null(False) if malformed else pl.lit(False)
+        exprs.append(
+            pl.when(~ok).then(pl.lit(_PRE_ROW, dtype=pl.Int8))
+            .when(bad_num).then(pl.lit(_PRE_NUM, dtype=pl.Int8))
+            .otherwise(pl.lit(_PRE_OK, dtype=pl.Int8)).alias("__pre"))
+        self.careful_select = exprs
+
+
+def _read_typed(block: bytes, lines: int, layout: _Layout) -> pl.DataFrame | None:
+    """The block read with typed columns, or None when a field does not parse (or the lines do
+    not come out one row each)."""
+    try:
+        df = pl.read_csv(block, has_header=False, schema=layout.schema, raise_if_empty=False)
+    except pl.exceptions.PolarsError:
+        return None
+    if df.height != lines:
+        return None
+    return df.select(layout.typed_select)
+
+
+def _pieces(block: bytes, lines: int) -> Iterator[bytes]:
+    """The block cut at line ends into pieces of about _SPLIT_ROWS lines."""
+    n = -(-lines // _SPLIT_ROWS)
+    step = len(block) // n + 1
+    pos = 0
+    while pos < len(block):
+        end = block.find(b"\n", min(pos + step, len(block)) - 1)
+        end = len(block) if end < 0 else end + 1
+        yield block[pos:end]
+        pos = end
+
+
+def _typed_frames(block: bytes, lines: int, layout: _Layout, split: bool = True) -> list[pl.DataFrame]:
+    """Typed frames of the block's units: the fast typed read where it works, the careful string
+    read where not (so a bad value costs speed only for the lines around it)."""
+    if b"\r" in block:
+        block = block.replace(b"\r\n", b"\n")
+    n = layout.n_fields
+    if b'"' not in block and block.count(b",") == lines * (n - 1):
+        # Polars refuses overlong lines when every field is in the schema, so if it reads the
+        # block no line has more than n fields; as the comma count adds up, each line then has
+        # exactly n fields (no quotes, so every comma separates fields).
+        df = _read_typed(block, lines, layout)
+        if df is not None:
+            return [df]
+        if split and lines > _SPLIT_ROWS:
+            out: list[pl.DataFrame] = []
+            for piece in _pieces(block, lines):
+                out.extend(_typed_frames(piece, piece.count(b"\n"), layout, split=False))
+            return out
+    return [_parse_block(block, n).select(layout.careful_select)]
+
+
+# --- converting ----------------------------------------------------------------------------------
+
 def _num(col: str) -> pl.Expr:
     return pl.col(col).cast(pl.Float64, strict=False)
-
-
-def _present(col: str) -> pl.Expr:
-    return pl.col(col).is_not_null() & (pl.col(col).str.strip_chars() != "")
 
 
 def _text(col: str) -> pl.Expr:
@@ -378,53 +471,39 @@ _OK, _R_ROW, _R_TS, _R_MMSI, _R_OOR = 0, 1, 2, 3, 4
 _STATIC_RAW = ("name", "callsign", "destination", "eta", "draught", "length", "width", "a", "b", "c", "d")
 
 
-def _convert(df: pl.DataFrame, cols: dict[int, str], source: str) -> Batch:
-    units = df.height
-    present = {ours: f"c{i}" for i, ours in cols.items()}
-    missing = [name for name in dict.fromkeys(_COLUMNS.values()) if name not in present]
-    base = df.select(
-        [pl.col(c).alias(ours) for ours, c in present.items()]
-        + [pl.lit(None, dtype=pl.Utf8).alias(m) for m in missing]
-        + [pl.col("__end")]
-    )
-    del df
-    station = _mapped("mobile", base.get_column("mobile"), station_code, pl.Utf8, Station.UNKNOWN.value)
-    nav = _mapped("nav", base.get_column("nav"), nav_status_code, pl.Int32)
-    ship_type = _ship_type_expr(base)
+def _convert(f: pl.DataFrame, source: str) -> Batch:
+    """A Batch from a typed frame."""
+    units = f.height
+    station = _mapped("mobile", f.get_column("mobile"), station_code, pl.Utf8, Station.UNKNOWN.value)
+    nav = _mapped("nav", f.get_column("nav"), nav_status_code, pl.Int32)
+    ship_type = _ship_type_expr(f)
+    lat, lon, sog, cog, hdg = (pl.col(c) for c in ("lat", "lon", "sog", "cog", "heading"))
+    pre = pl.col("__pre") if "__pre" in f.columns else None
 
-    lat, lon, sog, cog, hdg = _num("lat"), _num("lon"), _num("sog"), _num("cog"), _num("heading")
-    # stage 1, every row: what positions and the reject reasons need
-    s1 = base.lazy().select(
-        ok=pl.col("__end").eq(_SENTINEL).fill_null(False),
+    oor = (
+        ((lat.abs() > 90.0) & (lat != 91.0)) | ((lon.abs() > 180.0) & (lon != 181.0))
+        | (sog < 0.0) | (sog > 102.3) | (cog < 0.0) | (cog > 360.0)
+        | (hdg < 0) | ((hdg > 359) & (hdg != 511)) | (hdg != hdg.floor())
+    ).fill_null(False)
+    if pre is not None:
+        oor = oor | (pre == _PRE_NUM)
+    r = pl.when(pl.col("ts").is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
+    if pre is not None:
+        r = pl.when(pre == _PRE_ROW).then(pl.lit(_R_ROW, dtype=pl.Int8)).when(pl.col("ts").is_null()).then(
+            pl.lit(_R_TS, dtype=pl.Int8))
+    r = (r.when(~pl.col("mmsi").is_between(2_000_000, 999_999_999).fill_null(False)).then(pl.lit(_R_MMSI, dtype=pl.Int8))
+         .when(oor).then(pl.lit(_R_OOR, dtype=pl.Int8))
+         .otherwise(pl.lit(_OK, dtype=pl.Int8)))
+    # stage 1, every row: the reject reason, whether there is a position, whether static data may be
+    s1 = f.lazy().with_columns(
         ts=pl.col("timestamp").str.strptime(pl.Datetime("ms"), _TS_FORMAT, strict=False)
         .dt.epoch("ms").cast(pl.Float64) / 1000.0,
-        mmsi=pl.col("mmsi").cast(pl.Int64, strict=False),
-        lat=lat, lon=lon, sog=sog, cog=cog, heading=hdg, rot=_num("rot"),
-        nav_status=nav, station=station,
-        malformed=(_present("lat") & lat.is_null()) | (_present("lon") & lon.is_null())
-        | (_present("sog") & sog.is_null()) | (_present("cog") & cog.is_null())
-        | (_present("heading") & hdg.is_null()),
+    ).with_columns(
+        r=r,
+        no_pos=lat.is_null() | lon.is_null() | (lat == 91.0) | (lon == 181.0),
         maybe_static=pl.any_horizontal([pl.col(c).is_not_null() for c in _STATIC_RAW])
         | (pl.col("imo").is_not_null() & (pl.col("imo") != "Unknown")) | ship_type.is_not_null(),
-    ).with_columns(
-        no_pos=pl.col("lat").is_null() | pl.col("lon").is_null()
-        | (pl.col("lat") == 91.0) | (pl.col("lon") == 181.0),
-        oor=(
-            pl.col("malformed")
-            | ((pl.col("lat").abs() > 90.0) & (pl.col("lat") != 91.0))
-            | ((pl.col("lon").abs() > 180.0) & (pl.col("lon") != 181.0))
-            | (pl.col("sog") < 0.0) | (pl.col("sog") > 102.3)
-            | (pl.col("cog") < 0.0) | (pl.col("cog") > 360.0)
-            | (pl.col("heading") < 0) | ((pl.col("heading") > 359) & (pl.col("heading") != 511))
-            | (pl.col("heading") != pl.col("heading").floor())
-        ).fill_null(False),
-    ).with_columns(
-        r=pl.when(~pl.col("ok")).then(pl.lit(_R_ROW, dtype=pl.Int8))
-        .when(pl.col("ts").is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
-        .when(~pl.col("mmsi").is_between(2_000_000, 999_999_999).fill_null(False)).then(pl.lit(_R_MMSI, dtype=pl.Int8))
-        .when(pl.col("oor")).then(pl.lit(_R_OOR, dtype=pl.Int8))
-        .otherwise(pl.lit(_OK, dtype=pl.Int8)),
-    ).drop("malformed", "oor", "ok").collect()
+    ).collect()
 
     counts = s1.select(
         row=(pl.col("r") == _R_ROW).sum(), ts=(pl.col("r") == _R_TS).sum(),
@@ -435,21 +514,20 @@ def _convert(df: pl.DataFrame, cols: dict[int, str], source: str) -> Batch:
     src = pl.lit(source, dtype=pl.Utf8)
     consts = dict(source=src, msg_type=pl.lit(0, dtype=pl.Int32), time_from_message=pl.lit(True))
     positions = s1.lazy().filter((pl.col("r") == _OK) & ~pl.col("no_pos")).select(
-        ts=pl.col("ts"), mmsi=pl.col("mmsi"), lat=pl.col("lat"), lon=pl.col("lon"),
-        sog=pl.when(pl.col("sog") < 102.3).then(pl.col("sog")).otherwise(None),
-        cog=pl.when(pl.col("cog") < 360.0).then(pl.col("cog")).otherwise(None),
-        heading=pl.when(pl.col("heading") != 511).then(pl.col("heading")).otherwise(None).cast(pl.Int32),
-        nav_status=pl.col("nav_status"),
+        ts=pl.col("ts"), mmsi=pl.col("mmsi"), lat=lat, lon=lon,
+        sog=pl.when(sog < 102.3).then(sog).otherwise(None),
+        cog=pl.when(cog < 360.0).then(cog).otherwise(None),
+        heading=pl.when(hdg != 511).then(hdg).otherwise(None).cast(pl.Int32),
+        nav_status=nav,
         rot=pl.when(pl.col("rot").abs() <= 720.0).then(pl.col("rot")).otherwise(None),
-        station=pl.col("station"), **consts,
+        station=station, **consts,
     ).cast(POSITION_SCHEMA).collect()
 
     # stage 2, only rows that may carry static data
-    cand = s1.select("ts", "mmsi", "station", "no_pos", keep=(pl.col("r") == _OK) & pl.col("maybe_static"))
     a, b, c, d = _num("a"), _num("b"), _num("c"), _num("d")
     imo = pl.col("imo").str.strip_chars().str.strip_prefix("IMO").str.strip_chars().cast(pl.Int64, strict=False)
     eta = pl.col("eta").str.strip_chars().str.strptime(pl.Datetime("us"), _TS_FORMAT, strict=False)
-    st = base.lazy().with_columns(cand).filter(pl.col("keep")).select(
+    st = s1.lazy().filter((pl.col("r") == _OK) & pl.col("maybe_static")).select(
         ts=pl.col("ts"), mmsi=pl.col("mmsi"), name=_text("name"),
         imo=pl.when(imo > 0).then(imo).otherwise(None), callsign=_text("callsign"),
         ship_type=ship_type,
@@ -457,7 +535,7 @@ def _convert(df: pl.DataFrame, cols: dict[int, str], source: str) -> Batch:
         width=pl.coalesce(_dim(_num("width")), _dim(c + d)),
         draught=_dim(_num("draught")), destination=_text("destination"),
         eta=eta.dt.strftime("%m-%dT%H:%M"),
-        station=pl.col("station"), **consts, no_pos=pl.col("no_pos"),
+        station=station, **consts, no_pos=pl.col("no_pos"),
     ).with_columns(
         has_static=pl.any_horizontal(pl.col(c).is_not_null() for c in (
             "name", "imo", "callsign", "ship_type", "length", "width", "draught", "destination", "eta")),
@@ -495,10 +573,12 @@ def read_dma_csv(path, *, source: str | None = None, batch_rows: int = 1_000_000
         seen: dict[str, int] = {}
         for i, ours in cols.items():
             seen.setdefault(ours, i)
-        cols = {i: ours for ours, i in seen.items()}
-        for block in _blocks(stream, batch_rows):
-            df = _parse_block(block, len(names))
+        layout = _Layout(len(names), {i: ours for ours, i in seen.items()})
+        for block, lines in _blocks(stream, batch_rows):
+            frames = _typed_frames(block, lines, layout)
+            df = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal")
+            del frames
             for off in range(0, df.height, batch_rows):
                 part = df.slice(off, batch_rows)
                 if part.height:
-                    yield _convert(part, cols, source)
+                    yield _convert(part, source)

@@ -109,18 +109,21 @@
 
   function row(a) {
     const tr = el("tr", { "data-id": a.id, class: "alert-row", tabindex: "-1" });
-    const link = el("a", { href: `#${a.id}`, text: vesselText(a), "aria-label": `alert ${a.id}: ${vesselText(a)}` });
+    const link = el("a", { href: `#${a.id}`, text: a.vessel_name || `MMSI ${a.mmsi}`,
+      "aria-label": `alert ${a.id}: ${vesselText(a)}` });
     const lab = a.label || {};
+    const rel = lab.releasable_to && lab.releasable_to.length ? `REL TO ${lab.releasable_to.join(", ")}` : "";
     tr.append(
       el("td", {}, el("span", { class: `sev sev-${a.severity}`, text: a.severity })),
       el("td", { class: "num", text: fmtValue(a.score) }),
       el("td", { text: kindsOf(a).map(words).join(", ") }),
-      el("td", {}, link),
+      el("td", { class: "vessel" }, link, a.vessel_name ? el("span", { class: "sub", text: String(a.mmsi) }) : null),
       el("td", { text: a.asset || "–" }),
       el("td", { class: "time", text: utc(a.start) }),
       el("td", {}, el("span", { class: `st st-${a.status}`, text: a.status })),
       el("td", { text: a.assigned_to ? `${a.assigned_to} (${a.assigned_nation})` : "–" }),
-      el("td", { class: `lbl cls-${String(lab.classification || "").toLowerCase()}`, text: BASE.labelText(lab) }),
+      el("td", { class: `lbl cls-${String(lab.classification || "").toLowerCase()}`, title: BASE.labelText(lab) },
+        String(lab.classification || "?"), rel ? el("span", { class: "sub", text: rel }) : null),
     );
     if (state.selected === a.id) { tr.classList.add("selected"); tr.setAttribute("aria-selected", "true"); }
     tr.addEventListener("click", (e) => {
@@ -274,6 +277,7 @@
   }
 
   async function select(id) {
+    if (state.selected !== id) $("detail").scrollTop = 0;
     state.selected = id;
     for (const tr of $("alerts-body").querySelectorAll("tr")) {
       const on = tr.dataset.id === String(id);
@@ -345,6 +349,9 @@
       console.error("map error", dkfi.lastError);
     });
     map.on("load", () => {
+      // the compact attribution starts open and would cover half of this small map: fold it
+      const attrib = map.getContainer().querySelector(".maplibregl-ctrl-attrib");
+      if (attrib) { attrib.classList.remove("maplibregl-compact-show"); attrib.removeAttribute("open"); }
       dkfi.mapReady = true;
       if (state.detail) drawEvidence(state.detail);
     });

@@ -471,9 +471,9 @@
       paint: {
         "circle-radius": ["interpolate", ["linear"], ["zoom"], 4, 6, 10, 11],
         "circle-color": SEVERITY_COLOR,
-        "circle-opacity": 0.35,
+        "circle-opacity": 0.4,
         "circle-stroke-color": SEVERITY_COLOR,
-        "circle-stroke-width": 2.5,
+        "circle-stroke-width": 3,
       },
     }];
   }
@@ -511,7 +511,7 @@
   function toast(a) {
     const box = $("toasts");
     const el = document.createElement("a");
-    el.className = `toast sev-${a.severity}`;
+    el.className = `toast toast-${a.severity}`;
     el.href = `/alerts#${a.id}`;
     const h = document.createElement("strong");
     h.textContent = `New ${a.severity} alert · ${String(a.kind || "").replace(/_/g, " ")}`;
