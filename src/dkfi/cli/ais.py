@@ -18,7 +18,7 @@ from dkfi.maritime import service
 from dkfi.maritime.formats import FORMATS
 
 app = typer.Typer(help="AIS: import files, listen to live feeds, show statistics.", no_args_is_help=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _format_ok(value: str) -> str:

@@ -8,7 +8,7 @@ from dkfi.core import db
 from dkfi.core.config import get_settings
 
 app = typer.Typer(help="Database schema: apply and inspect migrations.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 @app.command()

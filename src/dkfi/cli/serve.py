@@ -10,7 +10,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def bundled_sample() -> Path:
@@ -72,7 +72,24 @@ def demo(
             shutil.rmtree(demo_dir, ignore_errors=True)
         os.environ["DKFI_DATA_DIR"] = str(demo_dir)
         get_settings.cache_clear()
+    settings = get_settings()
+    incident = settings.data_dir / "demo-incident.nmea"
+    _write_demo_incident(incident)
     err.print("dkfi demo: replaying the Danish AIS network of 2013-11-12 12:00-12:05 UTC "
-              f"at {speed:g}x (data: Danish Maritime Authority). Open http://127.0.0.1:{port}/  Ctrl-C stops.")
+              f"at {speed:g}x (data: Danish Maritime Authority), with a simulated anchor drag south of the Sound "
+              f"merged in. Open http://127.0.0.1:{port}/ (alerts: /alerts). Ctrl-C stops.")
     serve(host="127.0.0.1", port=port, replay=[bundled_sample()], speed=speed, loop=True,
-          tcp=None, udp=None, mqtt=None, watch=True, assets=None, watchlist=None, extra=None)
+          tcp=None, udp=None, mqtt=None, watch=True, assets=None, watchlist=None, extra=[incident])
+
+
+def _write_demo_incident(path: Path) -> None:
+    """A simulated tanker (clearly named SIMULATED) dragging its anchor across Danish assets, timed so the
+    drag begins as the recording starts; the 45 minutes before are a pre-roll of its normal voyage."""
+    from dkfi.maritime import sim
+
+    t0 = 1_384_257_600.0  # 2013-11-12T12:00:00Z, the start of the bundled recording
+    sc = sim.Scenario(seed=1, start=t0 - 45 * 60, duration_h=5.0, transit=0, ferry=0, fishing=0, anchored=0,
+                      leisure=0, incidents=[sim.Incident("oresund-demo", start_h=0.0)])
+    res = sim.simulate(sc)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sim.write(res, path, path.with_suffix(".truth.json"))

@@ -14,7 +14,7 @@ from dkfi.maritime.formats import FORMATS
 
 app = typer.Typer(help="Critical-infrastructure watch: explainable alerts for ships that threaten cables and "
                        "pipelines.", no_args_is_help=True)
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 def _format_ok(value: str) -> str:

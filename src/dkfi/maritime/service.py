@@ -247,8 +247,11 @@ def load_records(paths: Iterable[Path], fmt: str = "auto") -> tuple[list[Item], 
     return records, Accounting()
 
 
-def _looped(records: list, loop_forever: bool) -> Iterator:
-    """The records once, or again and again with times shifted forward by the recording's span."""
+def _looped(records: list, loop_forever: bool, on_loop: Callable[[], None] | None = None) -> Iterator:
+    """The records once, or again and again with times shifted forward by the recording's span.
+
+    ``on_loop`` is called before each repetition (the ships jump back to where they started).
+    """
     if not records:
         return
     span = max(records[-1].ts - records[0].ts, 1.0) + 1.0
@@ -264,10 +267,13 @@ def _looped(records: list, loop_forever: bool) -> Iterator:
         if not loop_forever:
             return
         shift += span
+        if on_loop is not None:
+            on_loop()
 
 
 async def replay(records: list[Position | Static], speed: float = 1.0, loop_forever: bool = False,
-                 stop: asyncio.Event | None = None, extra: list[Position | Static] = ()) -> AsyncIterator[Item]:
+                 stop: asyncio.Event | None = None, extra: list[Position | Static] = (),
+                 on_loop: Callable[[], None] | None = None) -> AsyncIterator[Item]:
     """Yield time-ordered records at ``speed`` times real time; looping shifts times forward.
 
     ``extra`` records (a simulated incident, say) are merged in by time, once.
@@ -276,8 +282,9 @@ async def replay(records: list[Position | Static], speed: float = 1.0, loop_fore
         raise ValueError(f"replay speed must be positive, got {speed}")
     if not records and not extra:
         return
-    stream = heapq.merge(_looped(records, loop_forever), sorted(extra, key=lambda r: r.ts), key=lambda r: r.ts)
-    t0 = None
+    stream = heapq.merge(_looped(records, loop_forever, on_loop), sorted(extra, key=lambda r: r.ts), key=lambda r: r.ts)
+    # the clock starts with the main recording: extra records from before it are a pre-roll, fed at once
+    t0 = records[0].ts if records else None
     wall0 = time.monotonic()
     for r in stream:
         if t0 is None:

@@ -104,6 +104,12 @@ INCIDENTS: dict[str, dict[str, Any]] = {
         drag_start_km=65.0, drag_km=30.0, service_kn=11.0, drag_kn=6.0, dark=[],
         note="Ventspils-Gotland fibre (26 Jan 2025): bulk carrier crossed the cable with a dragging anchor "
              "(anchor locks failed; ruled an accident)"),
+    "oresund-demo": dict(
+        kind="anchor_drag", name="SIM NORDIC ANCHOR", imo=None, mmsi=636999201, ship_type=80, length=183,
+        route=[(12.72, 55.62), (12.78, 55.35), (12.84, 55.05), (12.88, 54.80)],
+        drag_start_km=16.0, drag_km=55.0, service_kn=12.0, drag_kn=6.0, dark=[],
+        note="demo: a tanker leaves the Sound at service speed and drags its anchor south across the Baltic Pipe, "
+             "the Rønne-Rødvig cable and the Baltic Cable, modelled on Eagle S"),
     "ais-gap": dict(
         kind="ais_gap", name="NORDIC SILENCE", imo=None, mmsi=273999104, ship_type=79, length=120,
         route=LANES["gulf_of_finland_baltic"][2:8], asset="Balticconnector", service_kn=11.0, approach_km=20.0,
@@ -116,7 +122,7 @@ INCIDENTS: dict[str, dict[str, Any]] = {
 }
 SCENARIOS: dict[str, list[str]] = {
     "eagle-s": ["eagle-s"], "yi-peng-3": ["yi-peng-3"], "newnew-polar-bear": ["newnew-polar-bear"],
-    "vezhen": ["vezhen"], "background": [],
+    "vezhen": ["vezhen"], "oresund-demo": ["oresund-demo"], "background": [],
     "mixed": ["eagle-s", "yi-peng-3", "newnew-polar-bear", "vezhen", "ais-gap", "rendezvous"],
 }
 MIDS = (230, 219, 220, 265, 266, 276, 275, 277, 261, 211, 273, 636, 538, 248, 256, 477, 351, 257)

@@ -80,6 +80,12 @@ class WatchRunner:
         self.engine = DetectionEngine(detectors if detectors is not None else make_detectors(), ctx)
         self.builder = AlertBuilder(watchlist=ctx.watchlist, static=ctx.static)
 
+    def forget(self, mmsis: Iterable[int]) -> None:
+        """Forget these vessels' detector state (a looping replay starts its ships afresh); alerts stay."""
+        ms = set(mmsis)
+        for d in self.engine.detectors:
+            d.forget(ms)
+
     def process(self, record: Position | Static) -> list[Alert]:
         """One record in; the alerts it created or changed out."""
         changed = {}

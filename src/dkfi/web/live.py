@@ -47,7 +47,10 @@ class LiveSources:
             records, _ = await asyncio.to_thread(service.load_records, self.replay)
             extra, _ = await asyncio.to_thread(service.load_records, self.extra) if self.extra else ([], None)
             log.info("replaying %d records (+%d merged) at %gx", len(records), len(extra), self.speed)
-            tasks.append(feed().run(service.replay(records, self.speed, self.loop, stop, extra), stop))
+            looped = {r.mmsi for r in records}
+            # looped ships jump back to where they started: not a case for the detectors
+            on_loop = (lambda: runner.forget(looped)) if runner is not None else None
+            tasks.append(feed().run(service.replay(records, self.speed, self.loop, stop, extra, on_loop), stop))
         if self.tcp:
             host, port = net.parse_endpoint(self.tcp)
             tasks.append(feed().run(service.lines_to_items(net.tcp_lines(host, port, stop=stop), f"tcp:{self.tcp}"), stop))

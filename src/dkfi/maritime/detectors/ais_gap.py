@@ -72,6 +72,11 @@ class AisGapDetector(Detector):
         self._gone: OrderedDict[int, tuple[_State, float]] = OrderedDict()
         self._now = 0.0
 
+    def forget(self, mmsis: set[int]) -> None:
+        super().forget(mmsis)
+        for m in mmsis:
+            self._gone.pop(m, None)
+
     def rule(self) -> str:
         return (f"no AIS report for more than max({self.min_gap_s / 60:g} min, {self.gap_factor:g} x the ITU-R M.1371 "
                 f"interval) while other vessels were heard nearby in >= {self.min_coverage:.0%} of the gap, "

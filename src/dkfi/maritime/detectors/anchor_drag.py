@@ -286,8 +286,8 @@ class AnchorDragDetector(Detector):
             "distance_km": round(st.dist_m / 1000.0, 2),
             "duration_min": round((end_ts - st.run_start) / 60.0, 1),
             "crossings": list(st.crossings),
-            "assets_crossed": len(st.crossed),
-            "voyage_assets_crossed": len(st.voyage),
+            "assets_crossed": sorted(st.crossed, key=st.crossed.get),  # names, in crossing order
+            "voyage_assets_crossed": sorted(st.voyage, key=st.voyage.get),
             "in_corridor": st.in_corridor,
             "nearest_asset": None if st.nearest is None else st.nearest[0],
             "nearest_asset_m": None if st.nearest is None else round(st.nearest[1], 1),

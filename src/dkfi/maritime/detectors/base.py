@@ -120,6 +120,7 @@ class Detector:
     max_vessels = 200_000
 
     def __init__(self, **params: Any) -> None:
+        self.params = dict(params)
         for k, v in params.items():
             if not hasattr(self, k):
                 raise TypeError(f"{type(self).__name__} has no parameter {k!r}")
@@ -138,6 +139,11 @@ class Detector:
 
     def update(self, p: Position, ctx: Context) -> Iterable[Event]:
         return ()
+
+    def forget(self, mmsis: set[int]) -> None:
+        """Drop all that is known of these vessels, without closing their episodes (a looping replay)."""
+        for m in mmsis:
+            self.state.pop(m, None)
 
     def update_static(self, s: Static, ctx: Context) -> Iterable[Event]:
         return ()

@@ -72,6 +72,14 @@ class EncounterDetector(Detector):
         self.grid: dict[tuple[int, int], set[int]] = {}
         self.pairs: dict[tuple[int, int], _Pair] = {}
 
+    def forget(self, mmsis: set[int]) -> None:
+        super().forget(mmsis)
+        for cell in list(self.grid):
+            self.grid[cell] -= mmsis
+            if not self.grid[cell]:
+                del self.grid[cell]
+        self.pairs = {k: v for k, v in self.pairs.items() if k[0] not in mmsis and k[1] not in mmsis}
+
     # ---- grid -------------------------------------------------------------------------------------
     def _cell(self, lat: float, lon: float) -> tuple[int, int]:
         # longitude cells as wide (in metres) as latitude cells, in fixed bands of latitude rows

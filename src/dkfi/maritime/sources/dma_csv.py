@@ -476,8 +476,9 @@ def _convert(f: pl.DataFrame, source: str) -> Batch:
     units = f.height
     station = _mapped("mobile", f.get_column("mobile"), station_code, pl.Utf8, Station.UNKNOWN.value)
     nav = _mapped("nav", f.get_column("nav"), nav_status_code, pl.Int32)
-    ship_type = _ship_type_expr(f)
-    lat, lon, sog, cog, hdg = (pl.col(c) for c in ("lat", "lon", "sog", "cog", "heading"))
+    types = [v for v in f.get_column("ship_type").unique().to_list() if v is not None]
+    coded = [t for t in types if ship_type_code(t) is not None]
+    lat, lon, sog, cog, hdg, ts = (pl.col(c) for c in ("lat", "lon", "sog", "cog", "heading", "ts"))
     pre = pl.col("__pre") if "__pre" in f.columns else None
 
     oor = (
@@ -486,62 +487,77 @@ def _convert(f: pl.DataFrame, source: str) -> Batch:
         | (hdg < 0) | ((hdg > 359) & (hdg != 511)) | (hdg != hdg.floor())
     ).fill_null(False)
     if pre is not None:
-        oor = oor | (pre == _PRE_NUM)
-    r = pl.when(pl.col("ts").is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
+        oor = oor | (pre == _PRE_NUM).fill_null(False)
+    # evaluated on the first pass's columns (where "ts" is the parsed time and "oor" the above)
+    r = pl.when(ts.is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
     if pre is not None:
-        r = pl.when(pre == _PRE_ROW).then(pl.lit(_R_ROW, dtype=pl.Int8)).when(pl.col("ts").is_null()).then(
-            pl.lit(_R_TS, dtype=pl.Int8))
-    r = (r.when(~pl.col("mmsi").is_between(2_000_000, 999_999_999).fill_null(False)).then(pl.lit(_R_MMSI, dtype=pl.Int8))
-         .when(oor).then(pl.lit(_R_OOR, dtype=pl.Int8))
+        r = pl.when((pre == _PRE_ROW).fill_null(False)).then(pl.lit(_R_ROW, dtype=pl.Int8)).when(
+            ts.is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
+    r = (r.when(~pl.col("mmsi").is_between(2_000_000, 999_999_999).fill_null(False))
+         .then(pl.lit(_R_MMSI, dtype=pl.Int8))
+         .when(pl.col("oor")).then(pl.lit(_R_OOR, dtype=pl.Int8))
          .otherwise(pl.lit(_OK, dtype=pl.Int8)))
-    # stage 1, every row: the reject reason, whether there is a position, whether static data may be
-    s1 = f.lazy().with_columns(
+    maybe_static = pl.any_horizontal([pl.col(c).is_not_null() for c in _STATIC_RAW]) | (
+        pl.col("imo").is_not_null() & (pl.col("imo") != "Unknown"))
+    if coded:
+        maybe_static = maybe_static | pl.col("ship_type").is_in(coded).fill_null(False)
+
+    # every row, one pass: the reject reason, the position columns, whether static data may be
+    s1 = f.lazy().select(
+        "mmsi", "lat", "lon",
         ts=pl.col("timestamp").str.strptime(pl.Datetime("ms"), _TS_FORMAT, strict=False)
         .dt.epoch("ms").cast(pl.Float64) / 1000.0,
-    ).with_columns(
-        r=r,
+        sog=pl.when(sog < 102.3).then(sog),
+        cog=pl.when(cog < 360.0).then(cog),
+        heading=pl.when(hdg != 511).then(hdg).cast(pl.Int32),
+        nav_status=nav,
+        rot=pl.when(pl.col("rot").abs() <= 720.0).then(pl.col("rot")),
+        station=station,
         no_pos=lat.is_null() | lon.is_null() | (lat == 91.0) | (lon == 181.0),
-        maybe_static=pl.any_horizontal([pl.col(c).is_not_null() for c in _STATIC_RAW])
-        | (pl.col("imo").is_not_null() & (pl.col("imo") != "Unknown")) | ship_type.is_not_null(),
-    ).collect()
+        maybe_static=maybe_static,
+        oor=oor,
+        **({"__pre": pre} if pre is not None else {}),
+    ).with_columns(r=r).drop("oor", *(["__pre"] if pre is not None else [])).collect()
 
+    ok = pl.col("r") == _OK
     counts = s1.select(
         row=(pl.col("r") == _R_ROW).sum(), ts=(pl.col("r") == _R_TS).sum(),
         mmsi=(pl.col("r") == _R_MMSI).sum(), oor=(pl.col("r") == _R_OOR).sum(),
-        nopos=((pl.col("r") == _OK) & pl.col("no_pos") & ~pl.col("maybe_static")).sum(),
+        nopos=(ok & pl.col("no_pos") & ~pl.col("maybe_static")).sum(),
+        pos=(ok & ~pl.col("no_pos")).sum(), cand=(ok & pl.col("maybe_static")).sum(),
     ).row(0, named=True)
 
-    src = pl.lit(source, dtype=pl.Utf8)
-    consts = dict(source=src, msg_type=pl.lit(0, dtype=pl.Int32), time_from_message=pl.lit(True))
-    positions = s1.lazy().filter((pl.col("r") == _OK) & ~pl.col("no_pos")).select(
-        ts=pl.col("ts"), mmsi=pl.col("mmsi"), lat=lat, lon=lon,
-        sog=pl.when(sog < 102.3).then(sog).otherwise(None),
-        cog=pl.when(cog < 360.0).then(cog).otherwise(None),
-        heading=pl.when(hdg != 511).then(hdg).otherwise(None).cast(pl.Int32),
-        nav_status=nav,
-        rot=pl.when(pl.col("rot").abs() <= 720.0).then(pl.col("rot")).otherwise(None),
-        station=station, **consts,
-    ).cast(POSITION_SCHEMA).collect()
+    consts = dict(source=pl.lit(source, dtype=pl.Utf8), msg_type=pl.lit(0, dtype=pl.Int32),
+                  time_from_message=pl.lit(True))
+    pos = s1 if counts["pos"] == units else s1.filter(ok & ~pl.col("no_pos"))
+    positions = pos.select(*(c for c in POSITION_SCHEMA if c not in consts), **consts)
 
-    # stage 2, only rows that may carry static data
-    a, b, c, d = _num("a"), _num("b"), _num("c"), _num("d")
-    imo = pl.col("imo").str.strip_chars().str.strip_prefix("IMO").str.strip_chars().cast(pl.Int64, strict=False)
-    eta = pl.col("eta").str.strip_chars().str.strptime(pl.Datetime("us"), _TS_FORMAT, strict=False)
-    st = s1.lazy().filter((pl.col("r") == _OK) & pl.col("maybe_static")).select(
-        ts=pl.col("ts"), mmsi=pl.col("mmsi"), name=_text("name"),
-        imo=pl.when(imo > 0).then(imo).otherwise(None), callsign=_text("callsign"),
-        ship_type=ship_type,
-        length=pl.coalesce(_dim(_num("length")), _dim(a + b)),
-        width=pl.coalesce(_dim(_num("width")), _dim(c + d)),
-        draught=_dim(_num("draught")), destination=_text("destination"),
-        eta=eta.dt.strftime("%m-%dT%H:%M"),
-        station=station, **consts, no_pos=pl.col("no_pos"),
-    ).with_columns(
-        has_static=pl.any_horizontal(pl.col(c).is_not_null() for c in (
-            "name", "imo", "callsign", "ship_type", "length", "width", "draught", "destination", "eta")),
-    ).collect()
-    nopos = counts["nopos"] + st.select((~pl.col("has_static") & pl.col("no_pos")).sum()).item()
-    statics = st.filter(pl.col("has_static")).select(list(STATIC_SCHEMA)).cast(STATIC_SCHEMA)
+    # only the rows that may carry static data
+    nopos = counts["nopos"]
+    if counts["cand"]:
+        cand = pl.concat([s1.select("ts", "mmsi", "station", "no_pos", "r", "maybe_static"),
+                          f.select("imo", "ship_type", "cargo_type", *_STATIC_RAW)], how="horizontal")
+        cand = cand.filter(ok & pl.col("maybe_static"))
+        a, b, c, d = _num("a"), _num("b"), _num("c"), _num("d")
+        imo = pl.col("imo").str.strip_chars().str.strip_prefix("IMO").str.strip_chars().cast(pl.Int64, strict=False)
+        eta = pl.col("eta").str.strip_chars().str.strptime(pl.Datetime("us"), _TS_FORMAT, strict=False)
+        st = cand.select(
+            "ts", "mmsi", name=_text("name"),
+            imo=pl.when(imo > 0).then(imo), callsign=_text("callsign"),
+            ship_type=_ship_type_expr(cand),
+            length=pl.coalesce(_dim(_num("length")), _dim(a + b)),
+            width=pl.coalesce(_dim(_num("width")), _dim(c + d)),
+            draught=_dim(_num("draught")), destination=_text("destination"),
+            eta=eta.dt.strftime("%m-%dT%H:%M"),
+            station=pl.col("station"), **consts, no_pos=pl.col("no_pos"),
+        ).with_columns(
+            has_static=pl.any_horizontal(pl.col(c).is_not_null() for c in (
+                "name", "imo", "callsign", "ship_type", "length", "width", "draught", "destination", "eta")),
+        )
+        nopos += st.select((~pl.col("has_static") & pl.col("no_pos")).sum()).item()
+        statics = st.filter(pl.col("has_static")).select(list(STATIC_SCHEMA))
+    else:
+        statics = pl.DataFrame(schema=STATIC_SCHEMA)
 
     rejected = {reason: int(n) for reason, n in (
         (REASON_BAD_ROW, counts["row"]), (REASON_BAD_TIMESTAMP, counts["ts"]),
