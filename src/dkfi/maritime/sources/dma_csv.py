@@ -271,20 +271,32 @@ def _open_streams(path: Path) -> Iterator[BinaryIO]:
             yield f
 
 
-def _blocks(stream: BinaryIO, batch_rows: int) -> Iterator[tuple[bytes, int]]:
-    """Blocks of whole lines, about ``batch_rows`` lines each, with their number of lines."""
+def _blocks(stream: BinaryIO, batch_rows: int) -> Iterator[bytes]:
+    """Blocks of whole lines, about ``batch_rows`` lines each."""
     est = _EST_LINE_BYTES
+    # a plain file is read in one piece per block (no copying to complete the last line)
+    seekable = isinstance(stream, io.BufferedReader) and stream.seekable()
     while True:
-        data = stream.read(max(batch_rows * est, 1 << 16))
+        want = max(batch_rows * est, 1 << 16)
+        if seekable:
+            start = stream.tell()
+            stream.seek(start + want)
+            rest = len(stream.readline())  # up to the end of the line that the block would cut
+            stream.seek(start)
+            data = stream.read(want + rest)
+        else:
+            data = stream.read(want)
+            if data and not data.endswith(b"\n"):
+                data += stream.readline()  # complete the last line
         if not data:
             return
         if not data.endswith(b"\n"):
-            data += stream.readline()  # complete the last line
-            if not data.endswith(b"\n"):
-                data += b"\n"
-        lines = data.count(b"\n")
-        est = max(16, len(data) // lines + 1)
-        yield data, lines
+            data += b"\n"
+        # line length from the start of the block
+        sample = data[: 1 << 20]
+        lines = sample.count(b"\n")
+        est = max(16, len(sample) // lines + 1)
+        yield data
 
 
 _SENT = _SENTINEL.encode()
@@ -350,7 +362,7 @@ _DTYPES: dict[str, pl.DataType] = {
     for name in dict.fromkeys(_COLUMNS.values())
 }
 _PRE_OK, _PRE_ROW, _PRE_NUM = 0, 1, 2
-_SPLIT_ROWS = 1 << 16  # a block whose typed read fails is retried in pieces of this many lines
+_SPLIT_BYTES = 8 << 20  # a block whose typed read fails is retried in pieces of this size
 
 
 class _Layout:
@@ -358,6 +370,7 @@ class _Layout:
 
     def __init__(self, n_fields: int, cols: dict[int, str]):
         self.n_fields = n_fields
+        self.last = f"c{n_fields - 1}"
         self.cols = cols
         # the typed read: every field of the line must be in the schema, or Polars would not
         # refuse overlong lines; the fields we do not use are read as (cheap, short) text
@@ -391,61 +404,112 @@ class _Layout:
         self.careful_select = exprs
 
 
-def _read_typed(block: bytes, lines: int, layout: _Layout) -> pl.DataFrame | None:
-    """The block read with typed columns, or None when a field does not parse (or the lines do
-    not come out one row each)."""
+def _read_typed(block: bytes, layout: _Layout) -> pl.DataFrame | None:
+    """The block read with typed columns, when every field parses and every line has exactly
+    the header's number of fields; else None."""
     try:
         df = pl.read_csv(block, has_header=False, schema=layout.schema, raise_if_empty=False)
     except pl.exceptions.PolarsError:
         return None
-    if df.height != lines:
+    # With every field in the schema Polars refuses lines with too many fields; a line with too
+    # few has a null last field. Without quotes every comma separates fields and every line is
+    # one row, so the comma count tells when a null last field is just empty.
+    if df.get_column(layout.last).null_count() and (
+            df.height != block.count(b"\n") or block.count(b",") != df.height * (layout.n_fields - 1)):
         return None
     return df.select(layout.typed_select)
 
 
-def _pieces(block: bytes, lines: int) -> Iterator[bytes]:
-    """The block cut at line ends into pieces of about _SPLIT_ROWS lines."""
-    n = -(-lines // _SPLIT_ROWS)
-    step = len(block) // n + 1
+def _pieces(block: bytes) -> Iterator[bytes]:
+    """The block cut at line ends into pieces of about _SPLIT_BYTES."""
     pos = 0
     while pos < len(block):
-        end = block.find(b"\n", min(pos + step, len(block)) - 1)
+        end = block.find(b"\n", min(pos + _SPLIT_BYTES, len(block)) - 1)
         end = len(block) if end < 0 else end + 1
         yield block[pos:end]
         pos = end
 
 
-def _typed_frames(block: bytes, lines: int, layout: _Layout, split: bool = True) -> list[pl.DataFrame]:
+def _typed_frames(block: bytes, layout: _Layout, split: bool = True) -> list[pl.DataFrame]:
     """Typed frames of the block's units: the fast typed read where it works, the careful string
     read where not (so a bad value costs speed only for the lines around it)."""
     if b"\r" in block:
         block = block.replace(b"\r\n", b"\n")
-    n = layout.n_fields
-    if b'"' not in block and block.count(b",") == lines * (n - 1):
-        # Polars refuses overlong lines when every field is in the schema, so if it reads the
-        # block no line has more than n fields; as the comma count adds up, each line then has
-        # exactly n fields (no quotes, so every comma separates fields).
-        df = _read_typed(block, lines, layout)
+    if b'"' not in block:
+        df = _read_typed(block, layout)
         if df is not None:
             return [df]
-        if split and lines > _SPLIT_ROWS:
+        if split and len(block) > _SPLIT_BYTES:
             out: list[pl.DataFrame] = []
-            for piece in _pieces(block, lines):
-                out.extend(_typed_frames(piece, piece.count(b"\n"), layout, split=False))
+            for piece in _pieces(block):
+                out.extend(_typed_frames(piece, layout, split=False))
             return out
-    return [_parse_block(block, n).select(layout.careful_select)]
+    return [_parse_block(block, layout.n_fields).select(layout.careful_select)]
 
 
 # --- converting ----------------------------------------------------------------------------------
 
+class _Codes:
+    """A text column mapped to codes by ``fn`` of each distinct text. The texts seen so far are
+    kept as the categories of a pl.Enum: casting to it is cheaper than looking up every row's
+    text, and as the few texts of a column recur from block to block they are found once."""
+
+    def __init__(self, fn, dtype: pl.DataType, default=None):
+        self.fn, self.dtype, self.default = fn, dtype, default
+        self.texts: list[str] = []
+        self._enum = pl.Enum([])
+        self._codes = pl.Series([], dtype=dtype)
+
+    def _index(self, s: pl.Series) -> pl.Series:
+        try:
+            return s.cast(self._enum).to_physical()
+        except pl.exceptions.InvalidOperationError:
+            known = set(self.texts)
+            new = [v for v in s.unique(maintain_order=True).to_list() if v is not None and v not in known]
+            self.texts += new
+            self._enum = pl.Enum(self.texts)
+            self._codes = pl.Series([self.fn(v) for v in self.texts], dtype=self.dtype)
+            return s.cast(self._enum).to_physical()
+
+    def codes(self, s: pl.Series) -> pl.Series:
+        """The code of every row (the default where the text is null)."""
+        out = self._codes.gather(self._index(s))
+        return out if self.default is None else out.fill_null(self.default)
+
+    def any_code(self, s: pl.Series) -> pl.Series:
+        """Whether every row's text has a (non-null) code."""
+        has = self._codes.is_not_null()
+        return has.gather(self._index(s)).fill_null(False)
+
+
+def _per_value(frame: pl.DataFrame, col: str, fn, dtype: pl.DataType) -> pl.Expr:
+    """``fn(pl.col(col))`` computed on the column's distinct values and mapped back to the rows
+    (text columns of static data repeat the same few values)."""
+    uniq = frame.get_column(col).unique().drop_nulls()
+    if uniq.is_empty():
+        return pl.lit(None, dtype=dtype)
+    mapped = pl.DataFrame({col: uniq}).select(fn(pl.col(col)).cast(dtype)).to_series()
+    return pl.col(col).replace_strict(uniq, mapped, default=None, return_dtype=dtype)
+
+
+def _imo(col: pl.Expr) -> pl.Expr:
+    imo = col.str.strip_chars().str.strip_prefix("IMO").str.strip_chars().cast(pl.Int64, strict=False)
+    return pl.when(imo > 0).then(imo)
+
+
+def _eta(col: pl.Expr) -> pl.Expr:
+    eta = col.str.strip_chars().str.strptime(pl.Datetime("us"), _TS_FORMAT, strict=False)
+    return eta.dt.strftime("%m-%dT%H:%M")
+
+
+def _text(col: pl.Expr) -> pl.Expr:
+    """clean_text as an expression."""
+    v = col.str.replace_all("@", " ", literal=True).str.strip_chars()
+    return pl.when(v != "").then(v)
+
+
 def _num(col: str) -> pl.Expr:
     return pl.col(col).cast(pl.Float64, strict=False)
-
-
-def _text(col: str) -> pl.Expr:
-    """clean_text as an expression."""
-    v = pl.col(col).str.replace_all("@", " ", literal=True).str.strip_chars()
-    return pl.when(v != "").then(v).otherwise(None)
 
 
 def _dim(expr: pl.Expr) -> pl.Expr:
@@ -469,101 +533,107 @@ def _ship_type_expr(base: pl.DataFrame) -> pl.Expr:
 
 _OK, _R_ROW, _R_TS, _R_MMSI, _R_OOR = 0, 1, 2, 3, 4
 _STATIC_RAW = ("name", "callsign", "destination", "eta", "draught", "length", "width", "a", "b", "c", "d")
+_STATIC_TEST = ("name", "imo", "callsign", "ship_type", "length", "width", "draught", "destination", "eta")
 
 
-def _convert(f: pl.DataFrame, source: str) -> Batch:
-    """A Batch from a typed frame."""
-    units = f.height
-    station = _mapped("mobile", f.get_column("mobile"), station_code, pl.Utf8, Station.UNKNOWN.value)
-    nav = _mapped("nav", f.get_column("nav"), nav_status_code, pl.Int32)
-    types = [v for v in f.get_column("ship_type").unique().to_list() if v is not None]
-    coded = [t for t in types if ship_type_code(t) is not None]
-    lat, lon, sog, cog, hdg, ts = (pl.col(c) for c in ("lat", "lon", "sog", "cog", "heading", "ts"))
-    pre = pl.col("__pre") if "__pre" in f.columns else None
+class _Converter:
+    """Typed frames to Batches, for one file (it remembers the texts of its columns)."""
 
-    oor = (
-        ((lat.abs() > 90.0) & (lat != 91.0)) | ((lon.abs() > 180.0) & (lon != 181.0))
-        | (sog < 0.0) | (sog > 102.3) | (cog < 0.0) | (cog > 360.0)
-        | (hdg < 0) | ((hdg > 359) & (hdg != 511)) | (hdg != hdg.floor())
-    ).fill_null(False)
-    if pre is not None:
-        oor = oor | (pre == _PRE_NUM).fill_null(False)
-    # evaluated on the first pass's columns (where "ts" is the parsed time and "oor" the above)
-    r = pl.when(ts.is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
-    if pre is not None:
-        r = pl.when((pre == _PRE_ROW).fill_null(False)).then(pl.lit(_R_ROW, dtype=pl.Int8)).when(
-            ts.is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
-    r = (r.when(~pl.col("mmsi").is_between(2_000_000, 999_999_999).fill_null(False))
-         .then(pl.lit(_R_MMSI, dtype=pl.Int8))
-         .when(pl.col("oor")).then(pl.lit(_R_OOR, dtype=pl.Int8))
-         .otherwise(pl.lit(_OK, dtype=pl.Int8)))
-    maybe_static = pl.any_horizontal([pl.col(c).is_not_null() for c in _STATIC_RAW]) | (
-        pl.col("imo").is_not_null() & (pl.col("imo") != "Unknown"))
-    if coded:
-        maybe_static = maybe_static | pl.col("ship_type").is_in(coded).fill_null(False)
+    def __init__(self, source: str):
+        self.source = source
+        self.station = _Codes(station_code, pl.Utf8, Station.UNKNOWN.value)
+        self.nav = _Codes(nav_status_code, pl.Int32)
+        self.ship_type = _Codes(ship_type_code, pl.Int32)
 
-    # every row, one pass: the reject reason, the position columns, whether static data may be
-    s1 = f.lazy().select(
-        "mmsi", "lat", "lon",
-        ts=pl.col("timestamp").str.strptime(pl.Datetime("ms"), _TS_FORMAT, strict=False)
-        .dt.epoch("ms").cast(pl.Float64) / 1000.0,
-        sog=pl.when(sog < 102.3).then(sog),
-        cog=pl.when(cog < 360.0).then(cog),
-        heading=pl.when(hdg != 511).then(hdg).cast(pl.Int32),
-        nav_status=nav,
-        rot=pl.when(pl.col("rot").abs() <= 720.0).then(pl.col("rot")),
-        station=station,
-        no_pos=lat.is_null() | lon.is_null() | (lat == 91.0) | (lon == 181.0),
-        maybe_static=maybe_static,
-        oor=oor,
-        **({"__pre": pre} if pre is not None else {}),
-    ).with_columns(r=r).drop("oor", *(["__pre"] if pre is not None else [])).collect()
+    def __call__(self, f: pl.DataFrame) -> Batch:
+        units = f.height
+        lat, lon, sog, cog, hdg, ts = (pl.col(c) for c in ("lat", "lon", "sog", "cog", "heading", "ts"))
+        careful = "__pre" in f.columns
+        pre = pl.col("__pre")
 
-    ok = pl.col("r") == _OK
-    counts = s1.select(
-        row=(pl.col("r") == _R_ROW).sum(), ts=(pl.col("r") == _R_TS).sum(),
-        mmsi=(pl.col("r") == _R_MMSI).sum(), oor=(pl.col("r") == _R_OOR).sum(),
-        nopos=(ok & pl.col("no_pos") & ~pl.col("maybe_static")).sum(),
-        pos=(ok & ~pl.col("no_pos")).sum(), cand=(ok & pl.col("maybe_static")).sum(),
-    ).row(0, named=True)
+        oor = (
+            ((lat.abs() > 90.0) & (lat != 91.0)) | ((lon.abs() > 180.0) & (lon != 181.0))
+            | (sog < 0.0) | (sog > 102.3) | (cog < 0.0) | (cog > 360.0)
+            | (hdg < 0) | ((hdg > 359) & (hdg != 511)) | (hdg != hdg.floor())
+        ).fill_null(False)
+        if careful:
+            oor = oor | (pre == _PRE_NUM).fill_null(False)
+        # evaluated on the first pass's columns ("ts" the parsed time, "oor" the above)
+        r = pl.when(ts.is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
+        if careful:
+            r = pl.when((pre == _PRE_ROW).fill_null(False)).then(pl.lit(_R_ROW, dtype=pl.Int8)).when(
+                ts.is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
+        r = (r.when(~pl.col("mmsi").is_between(2_000_000, 999_999_999).fill_null(False))
+             .then(pl.lit(_R_MMSI, dtype=pl.Int8))
+             .when(pl.col("oor")).then(pl.lit(_R_OOR, dtype=pl.Int8))
+             .otherwise(pl.lit(_OK, dtype=pl.Int8)))
+        maybe_static = (pl.any_horizontal([pl.col(c).is_not_null() for c in _STATIC_RAW])
+                        | (pl.col("imo").is_not_null() & (pl.col("imo") != "Unknown"))
+                        | pl.col("__typed"))
 
-    consts = dict(source=pl.lit(source, dtype=pl.Utf8), msg_type=pl.lit(0, dtype=pl.Int32),
-                  time_from_message=pl.lit(True))
-    pos = s1 if counts["pos"] == units else s1.filter(ok & ~pl.col("no_pos"))
-    positions = pos.select(*(c for c in POSITION_SCHEMA if c not in consts), **consts)
+        # every row, one pass: the reject reason, the position columns, whether static data may be
+        s1 = f.lazy().with_columns(
+            __station=self.station.codes(f.get_column("mobile")),
+            __nav=self.nav.codes(f.get_column("nav")),
+            __typed=self.ship_type.any_code(f.get_column("ship_type")),
+        ).select(
+            "mmsi", "lat", "lon",
+            ts=pl.col("timestamp").str.strptime(pl.Datetime("ms"), _TS_FORMAT, strict=False)
+            .dt.epoch("ms").cast(pl.Float64) / 1000.0,
+            sog=pl.when(sog < 102.3).then(sog),
+            cog=pl.when(cog < 360.0).then(cog),
+            heading=pl.when(hdg != 511).then(hdg).cast(pl.Int32),
+            nav_status=pl.col("__nav"),
+            rot=pl.when(pl.col("rot").abs() <= 720.0).then(pl.col("rot")),
+            station=pl.col("__station"),
+            no_pos=lat.is_null() | lon.is_null() | (lat == 91.0) | (lon == 181.0),
+            maybe_static=maybe_static,
+            oor=oor,
+            **({"__pre": pre} if careful else {}),
+        ).with_columns(r=r).drop("oor", *(["__pre"] if careful else [])).collect()
 
-    # only the rows that may carry static data
-    nopos = counts["nopos"]
-    if counts["cand"]:
-        cand = pl.concat([s1.select("ts", "mmsi", "station", "no_pos", "r", "maybe_static"),
-                          f.select("imo", "ship_type", "cargo_type", *_STATIC_RAW)], how="horizontal")
-        cand = cand.filter(ok & pl.col("maybe_static"))
-        a, b, c, d = _num("a"), _num("b"), _num("c"), _num("d")
-        imo = pl.col("imo").str.strip_chars().str.strip_prefix("IMO").str.strip_chars().cast(pl.Int64, strict=False)
-        eta = pl.col("eta").str.strip_chars().str.strptime(pl.Datetime("us"), _TS_FORMAT, strict=False)
-        st = cand.select(
-            "ts", "mmsi", name=_text("name"),
-            imo=pl.when(imo > 0).then(imo), callsign=_text("callsign"),
-            ship_type=_ship_type_expr(cand),
-            length=pl.coalesce(_dim(_num("length")), _dim(a + b)),
-            width=pl.coalesce(_dim(_num("width")), _dim(c + d)),
-            draught=_dim(_num("draught")), destination=_text("destination"),
-            eta=eta.dt.strftime("%m-%dT%H:%M"),
-            station=pl.col("station"), **consts, no_pos=pl.col("no_pos"),
-        ).with_columns(
-            has_static=pl.any_horizontal(pl.col(c).is_not_null() for c in (
-                "name", "imo", "callsign", "ship_type", "length", "width", "draught", "destination", "eta")),
-        )
-        nopos += st.select((~pl.col("has_static") & pl.col("no_pos")).sum()).item()
-        statics = st.filter(pl.col("has_static")).select(list(STATIC_SCHEMA))
-    else:
+        ok = pl.col("r") == _OK
+        counts = s1.select(
+            row=(pl.col("r") == _R_ROW).sum(), ts=(pl.col("r") == _R_TS).sum(),
+            mmsi=(pl.col("r") == _R_MMSI).sum(), oor=(pl.col("r") == _R_OOR).sum(),
+            nopos=(ok & pl.col("no_pos") & ~pl.col("maybe_static")).sum(),
+            pos=(ok & ~pl.col("no_pos")).sum(), cand=(ok & pl.col("maybe_static")).sum(),
+        ).row(0, named=True)
+
+        consts = dict(source=pl.lit(self.source, dtype=pl.Utf8), msg_type=pl.lit(0, dtype=pl.Int32),
+                      time_from_message=pl.lit(True))
+        pos = s1 if counts["pos"] == units else s1.filter(ok & ~pl.col("no_pos"))
+        positions = pos.select(*(c for c in POSITION_SCHEMA if c not in consts), **consts)
+
+        nopos = counts["nopos"]
         statics = pl.DataFrame(schema=STATIC_SCHEMA)
+        if counts["cand"]:
+            # only the rows that may carry static data
+            cand = pl.concat([s1.select("ts", "mmsi", "station", "no_pos", "r", "maybe_static"),
+                              f.select("imo", "ship_type", "cargo_type", *_STATIC_RAW)], how="horizontal")
+            cand = cand.filter(ok & pl.col("maybe_static"))
+            a, b, c, d = _num("a"), _num("b"), _num("c"), _num("d")
+            st = cand.select(
+                "ts", "mmsi",
+                name=_per_value(cand, "name", _text, pl.Utf8),
+                imo=_per_value(cand, "imo", _imo, pl.Int64),
+                callsign=_per_value(cand, "callsign", _text, pl.Utf8),
+                ship_type=_ship_type_expr(cand),
+                length=pl.coalesce(_dim(_num("length")), _dim(a + b)),
+                width=pl.coalesce(_dim(_num("width")), _dim(c + d)),
+                draught=_dim(_num("draught")),
+                destination=_per_value(cand, "destination", _text, pl.Utf8),
+                eta=_per_value(cand, "eta", _eta, pl.Utf8),
+                station=pl.col("station"), **consts, no_pos=pl.col("no_pos"),
+            ).with_columns(has_static=pl.any_horizontal(pl.col(c).is_not_null() for c in _STATIC_TEST))
+            nopos += st.select((~pl.col("has_static") & pl.col("no_pos")).sum()).item()
+            statics = st.filter(pl.col("has_static")).select(list(STATIC_SCHEMA))
 
-    rejected = {reason: int(n) for reason, n in (
-        (REASON_BAD_ROW, counts["row"]), (REASON_BAD_TIMESTAMP, counts["ts"]),
-        (REASON_INVALID_MMSI, counts["mmsi"]), (REASON_OUT_OF_RANGE, counts["oor"]),
-        (REASON_NO_POSITION, nopos)) if n}
-    return Batch(positions=positions, statics=statics, rejected=rejected, units=units)
+        rejected = {reason: int(n) for reason, n in (
+            (REASON_BAD_ROW, counts["row"]), (REASON_BAD_TIMESTAMP, counts["ts"]),
+            (REASON_INVALID_MMSI, counts["mmsi"]), (REASON_OUT_OF_RANGE, counts["oor"]),
+            (REASON_NO_POSITION, nopos)) if n}
+        return Batch(positions=positions, statics=statics, rejected=rejected, units=units)
 
 
 def read_dma_csv(path, *, source: str | None = None, batch_rows: int = 1_000_000) -> Iterator[Batch]:
@@ -590,11 +660,12 @@ def read_dma_csv(path, *, source: str | None = None, batch_rows: int = 1_000_000
         for i, ours in cols.items():
             seen.setdefault(ours, i)
         layout = _Layout(len(names), {i: ours for ours, i in seen.items()})
-        for block, lines in _blocks(stream, batch_rows):
-            frames = _typed_frames(block, lines, layout)
+        convert = _Converter(source)
+        for block in _blocks(stream, batch_rows):
+            frames = _typed_frames(block, layout)
             df = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal")
             del frames
             for off in range(0, df.height, batch_rows):
                 part = df.slice(off, batch_rows)
                 if part.height:
-                    yield _convert(part, source)
+                    yield convert(part)
