@@ -44,3 +44,17 @@ def test_missing_input_and_bad_detector_are_clear_errors(tmp_path):
                         str(AIS / "nmea/dma_aislib/replay_dump.txt"), "--detectors", "telepathy"],
                        capture_output=True, text=True, timeout=120, env={**os.environ, "DKFI_DATA_DIR": str(tmp_path), "COLUMNS": "400"})
     assert r.returncode == 2 and "telepathy" in r.stderr
+
+
+def test_sim_cli_writes_nmea_and_truth(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "dkfi", "sim", "run", "vezhen", "--out", str(tmp_path / "v"),
+                        "--vessels", "3", "--json"], capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "DKFI_DATA_DIR": str(tmp_path), "COLUMNS": "400"})
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout)
+    assert s["incidents"] == 1 and (tmp_path / "v.nmea").exists() and (tmp_path / "v.truth.json").exists()
+    truth = json.loads((tmp_path / "v.truth.json").read_text())
+    assert truth[0]["kind"] == "anchor_drag" and truth[0]["mmsi"] == 256999103
+    r = subprocess.run([sys.executable, "-m", "dkfi", "sim", "run", "atlantis"], capture_output=True, text=True,
+                       timeout=120, env={**os.environ, "COLUMNS": "400"})
+    assert r.returncode == 2 and "atlantis" in r.stderr

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from dkfi.cli import ais, db, serve, watch
+from dkfi.cli import ais, db, serve, sim, watch
 
 app = typer.Typer(
     name="dkfi",
@@ -16,6 +16,7 @@ app = typer.Typer(
 app.add_typer(ais.app, name="ais")
 app.add_typer(db.app, name="db")
 app.add_typer(watch.app, name="watch")
+app.add_typer(sim.app, name="sim")
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
 

@@ -473,13 +473,19 @@ class _Codes:
 
     def codes(self, s: pl.Series) -> pl.Series:
         """The code of every row (the default where the text is null)."""
-        out = self._codes.gather(self._index(s))
+        index = self._index(s)
+        if not self.texts:  # no texts at all
+            return pl.repeat(self.default, len(s), dtype=self.dtype, eager=True)
+        out = self._codes.gather(index)
         return out if self.default is None else out.fill_null(self.default)
 
     def any_code(self, s: pl.Series) -> pl.Series:
         """Whether every row's text has a (non-null) code."""
+        index = self._index(s)
+        if not self.texts:
+            return pl.repeat(False, len(s), dtype=pl.Boolean, eager=True)
         has = self._codes.is_not_null()
-        return has.gather(self._index(s)).fill_null(False)
+        return has.gather(index).fill_null(False)
 
 
 def _per_value(frame: pl.DataFrame, col: str, fn, dtype: pl.DataType) -> pl.Expr:
