@@ -84,6 +84,17 @@ def make_csv(rows: int) -> tuple[Path, int]:
     return path, rows
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(kind: str, path: str) -> None:
     """One measurement in a fresh process, printed as JSON."""
     t0 = time.perf_counter()
@@ -116,7 +127,7 @@ def child(kind: str, path: str) -> None:
     else:
         raise SystemExit(f"unknown child kind {kind}")
     seconds = time.perf_counter() - t0
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss_mb = peak_rss_mb()
     print(json.dumps({"kind": kind, "seconds": seconds, "units": units, "peak_rss_mb": round(rss_mb, 1)}))
 
 

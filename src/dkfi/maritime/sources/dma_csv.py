@@ -588,7 +588,7 @@ class _Converter:
             .dt.epoch("ms").cast(pl.Float64) / 1000.0,
             sog=pl.when(sog < 102.3).then(sog),
             cog=pl.when(cog < 360.0).then(cog),
-            heading=pl.when(hdg != 511).then(hdg).cast(pl.Int32),
+            heading=pl.when(hdg != 511).then(hdg).cast(pl.Int32, strict=False),  # exact on kept rows
             nav_status=pl.col("__nav"),
             rot=pl.when(pl.col("rot").abs() <= 720.0).then(pl.col("rot")),
             station=pl.col("__station"),
