@@ -270,3 +270,53 @@ def test_short_and_long_rows_that_balance_out(tmp_path):
     pos, _, rej, units, _ = read_all(write(tmp_path, H22, rows))
     assert units == 4 and rej == {REASON_BAD_ROW: 2}
     assert pos["mmsi"].to_list() == [219000001, 219000002]
+
+
+# --- the typed fast path and its fallback ----------------------------------------------------------
+
+def test_bad_value_in_a_big_block_falls_back_only_for_its_piece(tmp_path, monkeypatch):
+    """A field that the typed read cannot parse sends only the piece around it to the careful path."""
+    import dkfi.maritime.sources.dma_csv as dma
+    monkeypatch.setattr(dma, "_SPLIT_BYTES", 4096)
+    rows = [row22(mmsi=str(219000000 + i), ts=f"01/06/2018 00:{i // 60 % 60:02d}:{i % 60:02d}") for i in range(2000)]
+    rows[700] = row22(mmsi="219999999", lat="abc")           # not a number: out of range
+    rows[1500] = row22(mmsi="219999998", rot="fast")         # ROT is not checked: null
+    rows[1800] = row22(mmsi="219999997", heading="1e30")     # a number, out of range
+    pos, _, rej, units, _ = read_all(write(tmp_path, H22, rows))
+    assert units == 2000 and rej == {REASON_OUT_OF_RANGE: 2}
+    assert pos.height == 1998 and pos["mmsi"].n_unique() == 1998
+    assert pos.filter(pl.col("mmsi") == 219999998)["rot"].to_list() == [None]
+    expected = [219999998 if i == 1500 else 219000000 + i for i in range(2000) if i not in (700, 1800)]
+    assert pos["mmsi"].to_list() == expected  # row order is kept
+
+
+def test_blanks_around_numbers_are_allowed_in_both_paths(tmp_path):
+    rows = [row22(mmsi=" 219000001", lat=" 55.5", lon="11.5 ", sog=" 3.5 ")]
+    for extra, name in ((row22(mmsi="219000002"), "fast.csv"),
+                        (row22(mmsi="219000002", name='"QUOTED"'), "careful.csv")):
+        pos, _, rej, units, _ = read_all(write(tmp_path, H22, rows + [extra], name))
+        assert units == 2 and rej == {}, name
+        r = pos.row(0, named=True)
+        assert (r["mmsi"], r["lat"], r["lon"], r["sog"]) == (219000001, 55.5, 11.5, 3.5), name
+
+
+def test_empty_last_field_and_short_line_26_columns(tmp_path):
+    """An empty last field (D) is not taken for a short line, and a short line is still found."""
+    rows = [row22(mmsi="219000001") + ",1,2,3,", row22(mmsi="219000002") + ",1,2,3",
+            row22(mmsi="219000003") + ",1,2,3,4,5", row22(mmsi="219000004") + ",,,,"]
+    pos, _, rej, units, _ = read_all(write(tmp_path, H26, rows))
+    assert units == 4 and rej == {REASON_BAD_ROW: 2}
+    assert pos["mmsi"].to_list() == [219000001, 219000004]
+
+
+def test_texts_seen_in_later_batches(tmp_path):
+    """Codes of texts that first appear in a later batch (the Enum of known texts grows)."""
+    rows = [row22(mmsi="219000001")] * 30 + [
+        row22(mmsi="219000002", mobile="Class B", nav="Moored", ship_type="Tanker", name="X"),
+        row22(mmsi="219000003", mobile="Base Station", nav="At anchor", ship_type="Undefined")]
+    pos, sta, rej, units, _ = read_all(write(tmp_path, H22, rows), batch_rows=10)
+    assert units == 32 and rej == {}
+    last = {r["mmsi"]: r for r in pos.tail(2).iter_rows(named=True)}
+    assert (last[219000002]["station"], last[219000002]["nav_status"]) == ("B", 5)
+    assert (last[219000003]["station"], last[219000003]["nav_status"]) == ("BASE", 1)
+    assert sta["ship_type"].to_list() == [80]
