@@ -228,23 +228,29 @@ async def lines_to_items(lines: AsyncIterator[bytes], source: str) -> AsyncItera
         yield item
 
 
-def load_records(paths: Iterable[Path], fmt: str = "auto") -> tuple[list[Item], Accounting]:
-    """Every item of the files, in memory (for replay): records sorted by time, others first."""
-    items: list[Item] = []
-    for path in expand_paths(paths):
-        _, source = open_source(path, fmt)
-        items.extend(source)
+def load_records(paths: Iterable[Path], fmt: str = "auto") -> tuple[list[Position | Static], Accounting]:
+    """Every record of the files, sorted by time (for replay), and the accounting of what was read.
+
+    The accounting is the pipeline's (duplicates from several receivers counted once, every rejected
+    unit by reason); the records are all accepted ones, duplicates left out.
+    """
     from dkfi.maritime.records import Batch
 
-    out: list[Item] = []
-    for it in items:
-        if isinstance(it, Batch):
-            out.extend(Position(**r) for r in it.positions.iter_rows(named=True))
-            out.extend(Static(**r) for r in it.statics.iter_rows(named=True))
-        else:
-            out.append(it)
-    records = sorted((i for i in out if isinstance(i, (Position, Static))), key=lambda r: r.ts)
-    return records, Accounting()
+    kept: list[Position | Static] = []
+    pipeline = Pipeline(None, listeners=[kept.append], static_listeners=[kept.append])
+    for path in expand_paths(paths):
+        _, source = open_source(path, fmt)
+        for item in source:
+            if isinstance(item, Batch):
+                # a CSV batch: counted as a batch, its rows kept as records
+                pipeline.add_batch(Batch(item.positions.head(0), item.statics.head(0), item.rejected, item.units))
+                kept.extend(Position(**r) for r in item.positions.iter_rows(named=True))
+                kept.extend(Static(**r) for r in item.statics.iter_rows(named=True))
+            else:
+                pipeline.add(item)
+        pipeline.take()  # nothing is stored; drop the buffers
+    kept.sort(key=lambda r: r.ts)
+    return kept, pipeline.acc
 
 
 def _looped(records: list, loop_forever: bool, on_loop: Callable[[], None] | None = None) -> Iterator:
