@@ -53,7 +53,7 @@ def test_sim_cli_writes_nmea_and_truth(tmp_path):
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout)
     assert s["incidents"] == 1 and (tmp_path / "v.nmea").exists() and (tmp_path / "v.truth.json").exists()
-    truth = json.loads((tmp_path / "v.truth.json").read_text())
+    truth = json.loads((tmp_path / "v.truth.json").read_text())["incidents"]
     assert truth[0]["kind"] == "anchor_drag" and truth[0]["mmsi"] == 256999103
     r = subprocess.run([sys.executable, "-m", "dkfi", "sim", "run", "atlantis"], capture_output=True, text=True,
                        timeout=120, env={**os.environ, "COLUMNS": "400"})

@@ -380,6 +380,28 @@ class AssetIndex:
 
 # --- land --------------------------------------------------------------------------------------
 
+def _ring(i: int, j: int, r: int) -> Iterable[tuple[int, int]]:
+    """The cells at Chebyshev distance ``r`` from cell (i, j)."""
+    for a in range(i - r, i + r + 1):
+        yield a, j - r
+        yield a, j + r
+    for b in range(j - r + 1, j + r):
+        yield i - r, b
+        yield i + r, b
+
+
+def _boundary_segments(geom: BaseGeometry) -> tuple:
+    """Segments (x1, y1, x2, y2) of every ring of a (Multi)Polygon."""
+    out = []
+    for poly in getattr(geom, "geoms", [geom]):
+        if poly.is_empty or not hasattr(poly, "exterior"):
+            continue
+        for ring in (poly.exterior, *poly.interiors):
+            c = list(ring.coords)
+            out.extend((x1, y1, x2, y2) for (x1, y1), (x2, y2) in zip(c[:-1], c[1:]))
+    return tuple(out)
+
+
 class LandIndex:
     """Is a point on land? Natural Earth 1:10m land (+ minor islands), packaged as ``land.geojson``.
 
@@ -413,6 +435,14 @@ class LandIndex:
         self.polys = [p if p.is_valid else p.buffer(0) for p in self.polys]
         self.tree = STRtree(self.polys)
         self._cells: dict[tuple[int, int], Any] = {}
+        # quick answer for the open sea, before any projection: cells of ``quick_deg`` latitude and longitude
+        # with no land polygon anywhere near them (True) or with some (False: ask the projected grid)
+        self.quick_deg = 0.02
+        self._quick_inv = 1.0 / self.quick_deg
+        self._quick: dict[tuple[int, int], bool] = {}
+        self._edges: dict[tuple[int, int], tuple] = {}  # coastal cell -> boundary segments of its land
+        self._quick_rings: dict[tuple[int, int], int] = {}  # rings of all-sea cells around a sea cell (0-2)
+        self._cell_rings: dict[tuple[int, int], int] = {}
 
     def _cell(self, key: tuple[int, int]) -> Any:
         got = self._cells.get(key)
@@ -446,7 +476,99 @@ class LandIndex:
         self._cells[key] = got
         return got
 
+    def _quick_sea(self, key: tuple[int, int]) -> bool:
+        """Is every projected grid cell under the lat/lon cell ``key`` free of land? (Then so is every point in it.)"""
+        if len(self._quick) >= self.max_cells:
+            self._quick.clear()
+        q = self.quick_deg
+        lat0, lon0 = key[0] * q, key[1] * q
+        xs, ys = [], []
+        for la in (lat0, lat0 + q / 2, lat0 + q):
+            for lo in (lon0, lon0 + q / 2, lon0 + q):
+                x, y = project(min(90.0, max(-90.0, la)), lo)
+                xs.append(x)
+                ys.append(y)
+        # margin for the curvature of the cell's edges on the plane
+        m = 0.05 * max(max(xs) - min(xs), max(ys) - min(ys)) + 1.0
+        s = self.cell_m
+        kx0, kx1 = int((min(xs) - m) // s), int((max(xs) + m) // s)
+        ky0, ky1 = int((min(ys) - m) // s), int((max(ys) + m) // s)
+        sea = (kx1 - kx0 + 1) * (ky1 - ky0 + 1) <= 64 and all(
+            self._cell((i, j)) is False for i in range(kx0, kx1 + 1) for j in range(ky0, ky1 + 1))
+        self._quick[key] = sea
+        return sea
+
+    def sea_radius_m(self, lat: float, lon: float) -> float:
+        """0.0 when the point is on land (as :meth:`on_land`), else a radius in metres (great-circle, with a
+        safety margin) around it within which no point is on land: a caller following a vessel can skip
+        :meth:`on_land` until the vessel leaves that circle.
+
+        At open sea the radius reaches to the edge of the block of up to 5 x 5 lat/lon cells around the
+        point that are all sea (1-3 km); near the coast it is the distance to the cell's land or edge."""
+        inv = self._quick_inv
+        ki, kj = math.floor(lat * inv), math.floor(lon * inv)
+        quick = self._quick
+        sea = quick.get((ki, kj))
+        if sea is None:
+            sea = self._quick_sea((ki, kj))
+        if sea:
+            ring = self._quick_rings.get((ki, kj))
+            if ring is None:
+                ring = 0
+                while ring < 2 and all(
+                        (quick.get(k) if k in quick else self._quick_sea(k))
+                        for k in _ring(ki, kj, ring + 1)):
+                    ring += 1
+                if len(self._quick_rings) >= self.max_cells:
+                    self._quick_rings.clear()
+                self._quick_rings[(ki, kj)] = ring
+            q = self.quick_deg
+            dlat = min(lat - (ki - ring) * q, (ki + ring + 1) * q - lat)
+            dlon = min(lon - (kj - ring) * q, (kj + ring + 1) * q - lon)
+            east_west = EARTH_RADIUS_M * math.asin(min(1.0, math.cos(lat * _D2R) * math.sin(dlon * _D2R)))
+            return 0.99 * min(dlat * _D2R * EARTH_RADIUS_M, east_west)
+        x, y = project(lat, lon)
+        s = self.cell_m
+        kx, ky = int(x // s), int(y // s)
+        got = self._cell((kx, ky))
+        if got is True:
+            return 0.0
+        ring = 0
+        if got is False:
+            ring = self._cell_rings.get((kx, ky))
+            if ring is None:
+                ring = 0
+                while ring < 2 and all(self._cell(k) is False for k in _ring(kx, ky, ring + 1)):
+                    ring += 1
+                if len(self._cell_rings) >= self.max_cells:
+                    self._cell_rings.clear()
+                self._cell_rings[(kx, ky)] = ring
+        r = min(x - (kx - ring) * s, (kx + ring + 1) * s - x, y - (ky - ring) * s, (ky + ring + 1) * s - y)
+        if got is not False:
+            if shapely.contains_xy(got, x, y):
+                return 0.0
+            segs = self._edges.get((kx, ky))
+            if segs is None:
+                if len(self._edges) >= self.max_cells:
+                    self._edges.clear()
+                segs = self._edges[(kx, ky)] = _boundary_segments(got)
+            for sg in segs:
+                d = _seg_dist(x, y, sg)
+                if d < r:
+                    r = d
+        # plane distances overstate the sphere's by at most c / sin(c) (the transverse scale of the projection)
+        c = math.hypot(x, y) / EARTH_RADIUS_M
+        k = c / math.sin(c) if 1e-9 < c < math.pi else 1.0
+        return 0.99 * r / k
+
     def on_land(self, lat: float, lon: float) -> bool:
+        inv = self._quick_inv
+        key = (math.floor(lat * inv), math.floor(lon * inv))
+        sea = self._quick.get(key)
+        if sea is None:
+            sea = self._quick_sea(key)
+        if sea:
+            return False
         x, y = project(lat, lon)
         s = self.cell_m
         got = self._cell((int(x // s), int(y // s)))

@@ -88,8 +88,11 @@ class WatchRunner:
 
     def process(self, record: Position | Static) -> list[Alert]:
         """One record in; the alerts it created or changed out."""
+        events = self.engine.process(record)
+        if not events:  # the common case: the alert builder runs only on events
+            return []
         changed = {}
-        for e in self.engine.process(record):
+        for e in events:
             a = self.builder.add(e)
             if a is not None:
                 changed[a.key] = a

@@ -34,8 +34,10 @@ from dkfi.maritime.records import Position
 @dataclass(slots=True)
 class _State:
     last_ts: float = 0.0
-    last: TrackPoint | None = None
+    last: object | None = None     # the last Position (a TrackPoint after a restore)
     station: str = "A"
+    bin: int = -1                  # coverage cell and time bin of the last report
+    cell: tuple | None = None
 
 
 def expected_interval_s(sog: float | None, nav_status: int | None, station: str) -> float:
@@ -87,11 +89,12 @@ class AisGapDetector(Detector):
         return int(lat // self.coverage_cell_deg[0]), int(lon // self.coverage_cell_deg[1])
 
     def _heard(self, lat: float, lon: float, ts: float) -> None:
-        key = self._cell(lat, lon)
+        self._heard_at(self._cell(lat, lon), int(ts // self.coverage_bin_s))
+
+    def _heard_at(self, key: tuple[int, int], b: int) -> None:
         bins = self._cells.get(key)
         if bins is None:
             bins = self._cells[key] = {}
-        b = int(ts // self.coverage_bin_s)
         if b not in bins:
             bins[b] = None
             if len(bins) > self.coverage_keep_bins:
@@ -136,12 +139,19 @@ class AisGapDetector(Detector):
             return ()
         out = ()
         last = st.last
-        if last is not None and p.ts - last.ts > self.threshold_s(last, st.station):
-            ev = self._gap(p.mmsi, last, st.station, p.ts, TrackPoint.of(p), ctx, "closed")
+        # the gap needs at least min_gap_s: only then the (dearer) threshold is worked out
+        if last is not None and p.ts - last.ts > self.min_gap_s and p.ts - last.ts > self.threshold_s(last, st.station):
+            last_tp = last if isinstance(last, TrackPoint) else TrackPoint.of(last)
+            ev = self._gap(p.mmsi, last_tp, st.station, p.ts, TrackPoint.of(p), ctx, "closed")
             if ev is not None:
                 out = (ev,)
-        self._heard(p.lat, p.lon, p.ts)
-        st.last = TrackPoint.of(p)
+        # coverage: a vessel in the same cell and time bin as its last report adds nothing
+        b = int(p.ts // self.coverage_bin_s)
+        key = (int(p.lat // self.coverage_cell_deg[0]), int(p.lon // self.coverage_cell_deg[1]))
+        if b != st.bin or key != st.cell:
+            st.bin, st.cell = b, key
+            self._heard_at(key, b)
+        st.last = p  # the Position itself; a TrackPoint is made only for an event's evidence
         st.last_ts = p.ts
         st.station = p.station
         return out
@@ -178,6 +188,8 @@ class AisGapDetector(Detector):
         last = st.last
         if last is None or self._now - last.ts <= self.threshold_s(last, st.station):
             return []
+        if not isinstance(last, TrackPoint):
+            last = TrackPoint.of(last)
         ev = self._gap(mmsi, last, st.station, self._now, None, ctx, "open")
         return [ev] if ev is not None else []
 

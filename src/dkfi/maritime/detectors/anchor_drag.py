@@ -12,16 +12,26 @@ a 90-180 km drag is over):
 
 1. Only merchant vessels: ship type 70-89 (cargo, tanker), or type unknown and not known to be small
    (length unknown or >= ``min_length_m``); class B transponders are skipped.
-2. *Usual speed*: the highest 30-minute median SOG over the previous ``lookback_s`` (3 h), leaving out
-   the last ``recent_s`` (10 min); it needs ``min_history_s`` (20 min) of history and must be at least
+2. *Usual speed*: the highest 30-minute block median SOG over the previous ``lookback_s`` (3 h), leaving
+   out the last ``recent_s`` (10 min); it needs ``min_history_s`` (20 min) of history and must be at least
    ``min_usual_sog_kn`` (8 kn). The highest block median, not the last hour's median, so that a drag
    that began half an hour before reaching a cable is still compared with the service speed.
+   Incremental: SOG is sampled every ``sample_every_s`` (60 s); a sample joins its block once it is
+   older than ``recent_s`` and a block's median is computed once, when the block is complete, so the
+   usual speed is a max over at most 7 numbers. Whole blocks are dropped when they end before the
+   look-back window, so the window is 3 h to 3.5 h long (the only difference from a sliding window).
 3. *Reduced*: the median SOG of the last ``recent_window_s`` (5 min) lies within ``sog_min_kn`` ..
    ``sog_max_kn`` (1-8.5 kn) and is at most ``max_speed_ratio`` (0.7) of the usual speed.
    *Contradiction*: nav status 1 (at anchor) or 5 (moored) while SOG > ``contradiction_sog_kn`` (1 kn).
+   Cheap exit (most reports): no run and no contradiction, and no usual speed >= 8 kn or SOG above
+   ``sog_max_kn`` + 1 -- nothing else is computed. Class B and known non-merchant types never get state.
 4. A *run* begins when a reduced (or contradicting) report lies within ``approach_m`` (5 km) of an
-   asset line or its segment from the previous report crosses one, away from ports (``port_radius_m``
-   8 km, since ships slow down for pilots and harbour approaches; the PortIndex in the Context). When the run has lasted ``min_hold_s`` (5 min) with at least
+   asset line or its segment from the previous report crosses one, or -- for a reduced report -- its
+   course line over the next ``lookahead_s`` (2 h at the present speed, at most ``lookahead_max_m``
+   25 km) crosses one (``approaching_asset`` / ``approaching_eta_min`` in ``measured``): a ship that
+   slows to drag speed 10-20 km before a cable would otherwise have dragged more than 10 km before it
+   is noticed. Runs are not started within ``port_radius_m`` (8 km) of a port, since ships slow
+   down for pilots and harbour approaches (the PortIndex in the Context). When the run has lasted ``min_hold_s`` (5 min) with at least
    ``min_reports`` (3) reports, an ``open`` event is emitted. From then on the event follows the vessel
    wherever it goes while it stays reduced (against the usual speed frozen when the event opened),
    collecting every asset crossed, the distance made good and the evidence; it is re-emitted with the
@@ -36,10 +46,13 @@ a 90-180 km drag is over):
 """
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass, field
 
-from dkfi.maritime.detectors.base import Context, Detector, Event, TrackPoint, angle_diff, haversine_m, thin
+from dkfi.maritime.detectors.base import (
+    KNOT_MS, Context, Detector, Event, TrackPoint, angle_diff, haversine_m, thin,
+)
 from dkfi.maritime.records import Position
 
 
@@ -52,11 +65,15 @@ def _median(vals) -> float:
 @dataclass(slots=True)
 class _State:
     last_ts: float = 0.0
-    last: TrackPoint | None = None
-    samples: deque = field(default_factory=deque)   # (ts, sog) at >= sample_every_s spacing
-    recent: deque = field(default_factory=deque)    # (ts, sog) of the last recent_window_s
+    last: object | None = None                      # the last Position (or TrackPoint)
+    pend: deque = field(default_factory=deque)      # (ts, sog) samples of the last recent_s, not yet history
+    sample_ts: float = -1e18                        # time of the last sample
+    blocks: deque = field(default_factory=deque)    # (block id, median, first ts) of finished blocks
+    cur_id: int | None = None                       # the block being filled with aged samples
+    cur: list = field(default_factory=list)
+    cur_first: float = 0.0
     usual: float | None = None
-    usual_ts: float = -1e18
+    recent: deque = field(default_factory=deque)    # (ts, sog) of the last recent_window_s
     run_start: float | None = None
     run_last_ts: float = 0.0
     run_n: int = 0
@@ -69,6 +86,7 @@ class _State:
     contradictions: int = 0
     in_corridor: bool = False
     nearest: tuple | None = None                    # (asset name, distance m)
+    ahead: tuple | None = None                      # (asset name, eta s) when the run began heading to it
     frozen_usual: float | None = None
     event: Event | None = None
     last_emit_ts: float = 0.0
@@ -93,6 +111,8 @@ class AnchorDragDetector(Detector):
     max_speed_ratio = 0.7
     contradiction_sog_kn = 1.0
     approach_m = 5000.0
+    lookahead_s = 7200.0
+    lookahead_max_m = 25_000.0
     port_radius_m = 8000.0
     min_hold_s = 300.0
     min_reports = 3
@@ -105,72 +125,106 @@ class AnchorDragDetector(Detector):
 
     def rule(self) -> str:
         return (f"merchant vessel at {self.sog_min_kn:g}-{self.sog_max_kn:g} kn and <= {self.max_speed_ratio:.0%} of its "
-                f"usual speed (>= {self.min_usual_sog_kn:g} kn) within {self.approach_m / 1000:g} km of or crossing a "
+                f"usual speed (>= {self.min_usual_sog_kn:g} kn) within {self.approach_m / 1000:g} km of, crossing, or "
+                f"on its course within {self.lookahead_s / 3600:g} h (<= {self.lookahead_max_m / 1000:g} km) of a "
                 f"seabed asset for {self.min_hold_s / 60:g} min, or reporting at anchor/moored while moving "
                 f"> {self.contradiction_sog_kn:g} kn; followed while it stays slow")
 
     # --- helpers ---------------------------------------------------------------------------
-    def _eligible(self, p: Position, ctx: Context) -> bool:
-        if p.station == "B":
-            return False
-        s = ctx.static.get(p.mmsi)
-        if s is None:
-            return True
+    def _eligible_static(self, s) -> bool:
         t = s.ship_type
         if t:
             return self.ship_types[0] <= t <= self.ship_types[1]
         return s.length is None or s.length <= 0 or s.length >= self.min_length_m
 
-    def _usual(self, st: _State, now: float) -> float | None:
-        if now - st.usual_ts < self.sample_every_s:
-            return st.usual
-        st.usual_ts = now
-        cutoff = now - self.recent_s
-        blocks: dict[int, list[float]] = {}
-        first = None
-        for ts, sog in st.samples:
-            if ts > cutoff:
-                break
-            if first is None:
-                first = ts
-            blocks.setdefault(int(ts // self.block_s), []).append(sog)
-        if first is None or cutoff - first < self.min_history_s:
+    def _eligible(self, p: Position, ctx: Context) -> bool:
+        if p.station == "B":
+            return False
+        s = ctx.static.get(p.mmsi)
+        return s is None or self._eligible_static(s)
+
+    def _sample(self, st: _State, ts: float, sog: float) -> None:
+        """Take a speed sample; samples older than ``recent_s`` go into 30-minute blocks whose medians are
+        computed once, when the block is complete (the usual speed is then a max over <= 7 numbers)."""
+        st.sample_ts = ts
+        pend = st.pend
+        pend.append((ts, sog))
+        cutoff = ts - self.recent_s
+        changed = False
+        while pend[0][0] <= cutoff:
+            t0, v = pend.popleft()
+            bid = int(t0 // self.block_s)
+            if bid != st.cur_id:
+                if len(st.cur) >= 3:
+                    st.blocks.append((st.cur_id, _median(st.cur), st.cur_first))
+                st.cur_id, st.cur, st.cur_first = bid, [], t0
+            st.cur.append(v)
+            changed = True
+        if not changed:
+            return
+        # drop blocks that ended before the look-back window (whole blocks: the window is 3 h to 3.5 h)
+        oldest = int((cutoff - self.lookback_s) // self.block_s)
+        blocks = st.blocks
+        while blocks and blocks[0][0] < oldest:
+            blocks.popleft()
+        first = blocks[0][2] if blocks else st.cur_first
+        if cutoff - first < self.min_history_s:
             st.usual = None
-        else:
-            st.usual = max(_median(v) for v in blocks.values() if len(v) >= 3) if any(
-                len(v) >= 3 for v in blocks.values()) else None
+            return
+        best = max(b[1] for b in blocks) if blocks else None
+        if len(st.cur) >= 3:
+            m = _median(st.cur)
+            best = m if best is None or m > best else best
+        st.usual = best
+
+    def _usual(self, st: _State, now: float) -> float | None:
         return st.usual
 
     # --- main ------------------------------------------------------------------------------
     def update(self, p: Position, ctx: Context):
-        if p.sog is None or p.sog >= 102.2 or not self._eligible(p, ctx):
+        sog = p.sog
+        if sog is None or sog >= 102.2 or p.station == "B":
             return ()
-        st: _State = self.vessel(p.mmsi, _State)
-        if p.ts <= st.last_ts:
+        mmsi = p.mmsi
+        s = ctx.static.get(mmsi)
+        if s is not None and not self._eligible_static(s):
+            return ()
+        state = self.state
+        st = state.get(mmsi)
+        if st is None:
+            st = state[mmsi] = _State()
+        else:
+            state.move_to_end(mmsi)
+        ts = p.ts
+        if ts <= st.last_ts:
             return ()
         prev = st.last
-        tp = TrackPoint.of(p)
-        st.last = tp
-        st.last_ts = p.ts
-        # speed history
-        if not st.samples or p.ts - st.samples[-1][0] >= self.sample_every_s:
-            st.samples.append((p.ts, p.sog))
-            while st.samples and st.samples[0][0] < p.ts - self.lookback_s - self.recent_s:
-                st.samples.popleft()
-        rec = st.recent
-        rec.append((p.ts, p.sog))
-        while rec[0][0] < p.ts - self.recent_window_s:
-            rec.popleft()
-        if prev is not None and p.ts - prev.ts > 2 * self.end_after_s:
+        st.last = p
+        st.last_ts = ts
+        if prev is not None and ts - prev.ts > 2 * self.end_after_s:
             prev = None  # a long silence: do not join the two ends with a straight line
+        # speed history
+        if ts - st.sample_ts >= self.sample_every_s:
+            self._sample(st, ts, sog)
+        rec = st.recent
+        rec.append((ts, sog))
+        lim = ts - self.recent_window_s
+        while rec[0][0] < lim:
+            rec.popleft()
 
-        # cheap exit: fast, no episode, nothing to watch
-        contradiction = p.nav_status in (1, 5) and p.sog > self.contradiction_sog_kn
-        if st.event is None and st.run_start is None and not contradiction and p.sog > self.sog_max_kn + 1.0:
+        contradiction = p.nav_status in (1, 5) and sog > self.contradiction_sog_kn
+        usual = st.frozen_usual if st.event is not None else st.usual
+        if st.run_start is None and not contradiction and (
+                usual is None or usual < self.min_usual_sog_kn or sog > self.sog_max_kn + 1.0):
+            # cheap exit: no episode, and it cannot be reduced (no usual speed, or fast now)
             return ()
 
-        recent_sog = _median(v for _, v in rec) if len(rec) > 1 else p.sog
-        usual = st.frozen_usual if st.event is not None else self._usual(st, p.ts)
+        if len(rec) > 1:
+            vals = sorted([v for _, v in rec])
+            n = len(vals)
+            recent_sog = vals[n // 2] if n % 2 else 0.5 * (vals[n // 2 - 1] + vals[n // 2])
+        else:
+            recent_sog = sog
         reduced = (usual is not None and usual >= self.min_usual_sog_kn
                    and self.sog_min_kn <= recent_sog <= self.sog_max_kn
                    and recent_sog <= self.max_speed_ratio * usual)
@@ -179,7 +233,7 @@ class AnchorDragDetector(Detector):
 
         if st.event is None:
             if not candidate:
-                if st.run_start is not None and p.ts - st.run_last_ts > self.run_grace_s:
+                if st.run_start is not None and ts - st.run_last_ts > self.run_grace_s:
                     self._reset(st)
                 return ()
             assets = ctx.assets
@@ -191,29 +245,49 @@ class AnchorDragDetector(Detector):
                     self._reset(st)
                 return ()
             near = assets.near(p.lat, p.lon, within_m=self.approach_m)
-            crossed = assets.crossing_points(prev, tp) if prev is not None else []
+            crossed = assets.crossing_points(prev, p) if prev is not None else []
             if not near and not crossed and st.run_start is None:
-                return ()
+                ahead = self._ahead(p, recent_sog, assets) if reduced else None
+                if ahead is None:
+                    return ()
+                st.ahead = ahead
             if st.run_start is None:
-                st.run_start = p.ts
+                st.run_start = ts
                 st.run_n = 0
-            self._add(st, p, tp, prev, near, crossed, usual, recent_sog, contradiction)
-            if p.ts - st.run_start >= self.min_hold_s and st.run_n >= self.min_reports:
+            self._add(st, p, TrackPoint.of(p), prev, near, crossed, usual, recent_sog, contradiction)
+            if ts - st.run_start >= self.min_hold_s and st.run_n >= self.min_reports:
                 st.frozen_usual = usual
-                st.event = Event(self.kind, p.mmsi, st.run_start, p.ts, self.rule(), {}, [])
-                out.append(self._emit(st, p.ts))
+                st.event = Event(self.kind, mmsi, st.run_start, ts, self.rule(), {}, [])
+                out.append(self._emit(st, ts))
             return out
 
         # an open episode
         if candidate:
-            near = ctx.assets.near(p.lat, p.lon, within_m=self.approach_m) if ctx.assets is not None else []
-            crossed = ctx.assets.crossing_points(prev, tp) if (ctx.assets is not None and prev is not None) else []
-            new_cross = self._add(st, p, tp, prev, near, crossed, usual, recent_sog, contradiction)
-            if new_cross or p.ts - st.last_emit_ts >= self.update_every_s:
-                out.append(self._emit(st, p.ts))
-        elif p.ts - st.run_last_ts >= self.end_after_s:
+            assets = ctx.assets
+            near = assets.near(p.lat, p.lon, within_m=self.approach_m) if assets is not None else []
+            crossed = assets.crossing_points(prev, p) if (assets is not None and prev is not None) else []
+            new_cross = self._add(st, p, TrackPoint.of(p), prev, near, crossed, usual, recent_sog, contradiction)
+            if new_cross or ts - st.last_emit_ts >= self.update_every_s:
+                out.append(self._emit(st, ts))
+        elif ts - st.run_last_ts >= self.end_after_s:
             out.append(self._close(st))
         return out
+
+    def _ahead(self, p: Position, sog_kn: float, assets) -> tuple[str, float] | None:
+        """The first asset on the vessel's course within ``lookahead_s`` at ``sog_kn`` (and
+        ``lookahead_max_m``), as (name, eta s); None when there is none or no valid course."""
+        cog = p.cog
+        if cog is None or cog >= 360 or sog_kn <= 0:
+            return None
+        dist = min(self.lookahead_max_m, sog_kn * KNOT_MS * self.lookahead_s)
+        b = math.radians(cog)
+        lat2 = p.lat + dist * math.cos(b) / 111_195.0
+        lon2 = p.lon + dist * math.sin(b) / (111_195.0 * max(0.05, math.cos(math.radians(p.lat))))
+        got = assets.crossing_points(p, (lat2, lon2))
+        if not got:
+            return None
+        a, frac = got[0]
+        return a.name, frac * dist / (sog_kn * KNOT_MS)
 
     def _reset(self, st: _State) -> None:
         st.run_start = None
@@ -227,6 +301,7 @@ class AnchorDragDetector(Detector):
         st.contradictions = 0
         st.in_corridor = False
         st.nearest = None
+        st.ahead = None
         st.frozen_usual = None
         st.event = None
 
@@ -293,13 +368,17 @@ class AnchorDragDetector(Detector):
             "nearest_asset_m": None if st.nearest is None else round(st.nearest[1], 1),
             "nav_status_contradictions": st.contradictions,
             "cog_heading_diff_deg": None if yaw is None else round(yaw, 1),
+            "approaching_asset": None if st.ahead is None else st.ahead[0],
+            "approaching_eta_min": None if st.ahead is None else round(st.ahead[1] / 60.0, 1),
             "score": score,
         }
 
     def _asset_name(self, st: _State) -> str | None:
         if st.crossed:
             return next(iter(st.crossed))
-        return None if st.nearest is None else st.nearest[0]
+        if st.nearest is not None:
+            return st.nearest[0]
+        return None if st.ahead is None else st.ahead[0]
 
     def _emit(self, st: _State, now: float) -> Event:
         e = st.event

@@ -77,10 +77,18 @@ class DriftDetector(Detector):
     def update(self, p: Position, ctx: Context):
         if self.skip_class_b and p.station == "B":
             return ()
-        st = self.vessel(p.mmsi, _State)
+        state = self.state
+        st = state.get(p.mmsi)
+        if st is None:
+            st = state[p.mmsi] = _State()
+        else:
+            state.move_to_end(p.mmsi)
         if p.ts <= st.last_ts:
             return ()
         st.last_ts = p.ts
+        sog = p.sog
+        if (sog is None or sog < self.sog_min or sog > self.sog_max) and st.event is None and st.run_start is None:
+            return ()  # the common case: outside the drift speed band, no run or episode to close
         if self.skip_ship_types:
             s = ctx.static.get(p.mmsi)
             if s is not None and s.ship_type in self.skip_ship_types:

@@ -28,12 +28,17 @@ from dkfi.maritime.detectors.base import (
 )
 from dkfi.maritime.records import Position, Station
 
+_NOT_SHIPS = frozenset({Station.BASE, Station.ATON, Station.SAR})
+_M_PER_DEG = math.pi / 180.0 * 6_371_008.8  # metres per degree of latitude (EARTH_RADIUS_M)
+_PORT_RECHECK_DEG2 = (490.0 / _M_PER_DEG) ** 2
+
 
 @dataclass(slots=True)
 class _Vessel:
     last_ts: float = 0.0
     last: TrackPoint | None = None
     speeds: deque = field(default_factory=deque)  # (ts, sog)
+    n_slow: int = 0  # reports in ``speeds`` below the speed limit
     cell: tuple[int, int] | None = None
     slow: bool = False
     near_port: bool = False
@@ -71,6 +76,7 @@ class EncounterDetector(Detector):
         super().__init__(**params)
         self.grid: dict[tuple[int, int], set[int]] = {}
         self.pairs: dict[tuple[int, int], _Pair] = {}
+        self._widths: dict[int, float] = {}
 
     def forget(self, mmsis: set[int]) -> None:
         super().forget(mmsis)
@@ -81,19 +87,27 @@ class EncounterDetector(Detector):
         self.pairs = {k: v for k, v in self.pairs.items() if k[0] not in mmsis and k[1] not in mmsis}
 
     # ---- grid -------------------------------------------------------------------------------------
+    def _width(self, row: int) -> float:
+        """Width in degrees of longitude of the cells of latitude row ``row`` (cached)."""
+        w = self._widths.get(row)
+        if w is None:
+            w = self._widths[row] = self.cell_deg / max(0.1, math.cos(math.radians((row + 0.5) * self.cell_deg)))
+        return w
+
     def _cell(self, lat: float, lon: float) -> tuple[int, int]:
         # longitude cells as wide (in metres) as latitude cells, in fixed bands of latitude rows
         row = math.floor(lat / self.cell_deg)
-        width = self.cell_deg / max(0.1, math.cos(math.radians((row + 0.5) * self.cell_deg)))
-        return row, math.floor(lon / width)
+        return row, math.floor(lon / self._width(row))
 
     def _neighbours(self, lat: float, lon: float) -> Iterable[int]:
-        row, _ = self._cell(lat, lon)
+        row = math.floor(lat / self.cell_deg)
+        grid = self.grid
         for r in (row - 1, row, row + 1):
-            width = self.cell_deg / max(0.1, math.cos(math.radians((r + 0.5) * self.cell_deg)))
-            c = math.floor(lon / width)
+            c = math.floor(lon / self._width(r))
             for cc in (c - 1, c, c + 1):
-                yield from self.grid.get((r, cc), ())
+                got = grid.get((r, cc))
+                if got:
+                    yield from got
 
     def _grid_remove(self, mmsi: int, v: _Vessel) -> None:
         if v.cell is not None:
@@ -104,76 +118,129 @@ class EncounterDetector(Detector):
                     del self.grid[v.cell]
             v.cell = None
 
+    @staticmethod
+    def _port_check_due(v: _Vessel, lat: float, lon: float) -> bool:
+        """Has the vessel moved more than 500 m since its port check (a flat-earth look first)?"""
+        at = v.port_checked_at
+        if at is None:
+            return True
+        dlat = lat - at[0]
+        dlon = (lon - at[1]) * math.cos(math.radians(lat))
+        if dlat * dlat + dlon * dlon < _PORT_RECHECK_DEG2:  # within 490 m: surely not moved 500 m
+            return False
+        return haversine_m(at[0], at[1], lat, lon) > 500.0
+
     # ---- main -------------------------------------------------------------------------------------
     def update(self, p: Position, ctx: Context) -> Iterable[Event]:
-        if p.station in (Station.BASE, Station.ATON, Station.SAR):
+        if p.station in _NOT_SHIPS:
             return ()
-        v: _Vessel = self.vessel(p.mmsi, _Vessel)
-        if v.last is not None and p.ts < v.last.ts:
+        mmsi = p.mmsi
+        state = self.state
+        v: _Vessel | None = state.get(mmsi)
+        if v is None:
+            v = state[mmsi] = _Vessel()
+        else:
+            state.move_to_end(mmsi)
+        ts = p.ts
+        last = v.last
+        if last is not None and ts < last.ts:
             return ()
-        tp = TrackPoint.of(p)
         sog = p.sog
-        if sog is None and v.last is not None and p.ts > v.last.ts:
-            sog = haversine_m(v.last.lat, v.last.lon, p.lat, p.lon) / (p.ts - v.last.ts) / KNOT_MS
+        if sog is None and last is not None and ts > last.ts:
+            sog = haversine_m(last.lat, last.lon, p.lat, p.lon) / (ts - last.ts) / KNOT_MS
+        speeds = v.speeds
+        limit = self.max_median_sog_kn
         if sog is not None:
-            v.speeds.append((p.ts, sog))
-        while v.speeds and p.ts - v.speeds[0][0] > self.speed_window_s:
-            v.speeds.popleft()
-        v.last, v.last_ts = tp, p.ts
-        median = statistics.median(s for _, s in v.speeds) if v.speeds else None
-        if ctx.ports is not None and (v.port_checked_at is None or haversine_m(
-                v.port_checked_at[0], v.port_checked_at[1], p.lat, p.lon) > 500.0):
+            speeds.append((ts, sog))
+            if sog < limit:
+                v.n_slow += 1
+        window = self.speed_window_s
+        while speeds and ts - speeds[0][0] > window:
+            if speeds.popleft()[1] < limit:
+                v.n_slow -= 1
+        tp = TrackPoint.of(p)
+        v.last = tp
+        v.last_ts = ts
+        # median < limit, decided from the count of slow reports in the window; the exact median only
+        # when the two middle values straddle the limit
+        n = len(speeds)
+        k = v.n_slow
+        if n == 0 or 2 * k < n:
+            slow = False
+        elif 2 * k >= n + 1:
+            slow = True
+        else:  # n even, k == n / 2: the mean of the two middle values decides
+            slow = statistics.median(s for _, s in speeds) < limit
+        if slow and ctx.ports is not None and self._port_check_due(v, p.lat, p.lon):
             v.near_port = bool(ctx.ports.near_port(p.lat, p.lon, self.port_exclusion_m))
             v.port_checked_at = (p.lat, p.lon)
-        v.slow = median is not None and median < self.max_median_sog_kn and not v.near_port
-        out: list[Event] = []
-        self._grid_remove(p.mmsi, v)
-        close_now: set[tuple[int, int]] = set()
-        if v.slow:
-            cell = self._cell(p.lat, p.lon)
-            self.grid.setdefault(cell, set()).add(p.mmsi)
-            v.cell = cell
-            for other in list(self._neighbours(p.lat, p.lon)):
-                if other == p.mmsi:
-                    continue
-                w = self.state.get(other)
-                if w is None or w.last is None or not w.slow or p.ts - w.last.ts > self.max_age_s:
-                    continue
-                d = haversine_m(p.lat, p.lon, w.last.lat, w.last.lon)
-                if d > self.max_distance_m:
-                    continue
-                key = (min(p.mmsi, other), max(p.mmsi, other))
-                close_now.add(key)
-                pair = self.pairs.get(key)
-                if pair is None:
-                    pair = self.pairs[key] = _Pair(start=min(p.ts, w.last.ts), last_close=p.ts)
-                    v.pairs.add(key)
-                    w.pairs.add(key)
-                    lo_pt, hi_pt = (tp, w.last) if p.mmsi < other else (w.last, tp)
-                    pair.a_pts.append(lo_pt)
-                    pair.b_pts.append(hi_pt)
+        v.slow = slow = slow and not v.near_port
+        if not slow:
+            if v.cell is not None:
+                self._grid_remove(mmsi, v)
+            if not v.pairs:
+                return ()  # the common case: a vessel under way, in no encounter
+            out: list[Event] = []
+            for key in list(v.pairs):
+                if key not in self.pairs:
+                    v.pairs.discard(key)
                 else:
-                    (pair.a_pts if p.mmsi == key[0] else pair.b_pts).append(tp)
-                pair.last_close = p.ts
-                pair.distances.append(d)
-                if len(pair.distances) > 4 * self.evidence_limit:
-                    pair.distances = pair.distances[::2]
-                    pair.a_pts = thin(pair.a_pts, self.evidence_limit)
-                    pair.b_pts = thin(pair.b_pts, self.evidence_limit)
-                dur = pair.last_close - pair.start
-                if dur >= self.min_duration_s and (not pair.emitted or p.ts - pair.last_emit >= self.reemit_s):
-                    pair.emitted, pair.last_emit = True, p.ts
-                    out.append(self._event(key, pair, ctx, "open"))
-        # pairs of this vessel not confirmed now: part them when too long without a close sighting
-        for key in list(v.pairs):
-            if key in close_now:
+                    out.extend(self._close(key, ctx))
+            return out
+        out = []
+        cell = self._cell(p.lat, p.lon)
+        if cell != v.cell:
+            self._grid_remove(mmsi, v)
+            self.grid.setdefault(cell, set()).add(mmsi)
+            v.cell = cell
+        close_now: set[tuple[int, int]] = set()
+        max_dlat = self.max_distance_m * 1.000001 / _M_PER_DEG
+        for other in list(self._neighbours(p.lat, p.lon)):
+            if other == mmsi:
                 continue
+            w = state.get(other)
+            if w is None or w.last is None or not w.slow or ts - w.last.ts > self.max_age_s:
+                continue
+            wl = w.last
+            dlat = p.lat - wl.lat
+            if (dlat if dlat >= 0.0 else -dlat) > max_dlat:
+                continue  # the great-circle distance is at least the distance along the meridian
+            d = haversine_m(p.lat, p.lon, wl.lat, wl.lon)
+            if d > self.max_distance_m:
+                continue
+            key = (mmsi, other) if mmsi < other else (other, mmsi)
+            close_now.add(key)
             pair = self.pairs.get(key)
             if pair is None:
-                v.pairs.discard(key)
-                continue
-            if not v.slow or p.ts - pair.last_close > self.break_s:
-                out.extend(self._close(key, ctx))
+                pair = self.pairs[key] = _Pair(start=min(ts, w.last.ts), last_close=ts)
+                v.pairs.add(key)
+                w.pairs.add(key)
+                lo_pt, hi_pt = (tp, w.last) if mmsi < other else (w.last, tp)
+                pair.a_pts.append(lo_pt)
+                pair.b_pts.append(hi_pt)
+            else:
+                (pair.a_pts if mmsi == key[0] else pair.b_pts).append(tp)
+            pair.last_close = ts
+            pair.distances.append(d)
+            if len(pair.distances) > 4 * self.evidence_limit:
+                pair.distances = pair.distances[::2]
+                pair.a_pts = thin(pair.a_pts, self.evidence_limit)
+                pair.b_pts = thin(pair.b_pts, self.evidence_limit)
+            dur = pair.last_close - pair.start
+            if dur >= self.min_duration_s and (not pair.emitted or ts - pair.last_emit >= self.reemit_s):
+                pair.emitted, pair.last_emit = True, ts
+                out.append(self._event(key, pair, ctx, "open"))
+        # pairs of this vessel not confirmed now: part them when too long without a close sighting
+        if v.pairs:
+            for key in list(v.pairs):
+                if key in close_now:
+                    continue
+                pair = self.pairs.get(key)
+                if pair is None:
+                    v.pairs.discard(key)
+                    continue
+                if ts - pair.last_close > self.break_s:
+                    out.extend(self._close(key, ctx))
         return out
 
     def _event(self, key: tuple[int, int], pair: _Pair, ctx: Context, status: str) -> Event:

@@ -60,11 +60,29 @@ class IdentityChangeDetector(Detector):
     ship_type_by_group = True
     repeat_s = 86400.0
 
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        # evidence: where each vessel was last (its latest Position), kept outside the per-vessel state so a
+        # position report costs one dict store; the state (identities) is touched by static reports only
+        self.last_pos: dict[int, Position] = {}
+
     def update(self, p: Position, ctx: Context) -> Iterable[Event]:
-        st: _State = self.vessel(p.mmsi, _State)
-        st.last_pos = TrackPoint.of(p)  # evidence: where the vessel was when its identity changed
-        st.last_ts = max(st.last_ts, p.ts)
+        last_pos = self.last_pos
+        last_pos[p.mmsi] = p
+        if len(last_pos) > self.max_vessels:
+            self._prune_positions(p.ts)
         return ()
+
+    def _prune_positions(self, now: float) -> None:
+        keep = {m: q for m, q in self.last_pos.items() if now - q.ts < self.idle_s}
+        if len(keep) > self.max_vessels // 2:  # keep the newest half
+            keep = dict(sorted(keep.items(), key=lambda kv: kv[1].ts)[-(self.max_vessels // 2):])
+        self.last_pos = keep
+
+    def forget(self, mmsis: set[int]) -> None:
+        super().forget(mmsis)
+        for m in mmsis:
+            self.last_pos.pop(m, None)
 
     def _same(self, f: str, a: Any, b: Any) -> bool:
         if f == "ship_type" and self.ship_type_by_group:
@@ -74,6 +92,9 @@ class IdentityChangeDetector(Detector):
     def update_static(self, s: Static, ctx: Context) -> Iterable[Event]:
         st: _State = self.vessel(s.mmsi, _State)
         st.last_ts = max(st.last_ts, s.ts)
+        pos = self.last_pos.get(s.mmsi)
+        if pos is not None:
+            st.last_pos = TrackPoint.of(pos)
         out: list[Event] = []
         offset = 0.0
         for f in self.fields:

@@ -18,6 +18,10 @@ shore (cables land on shore), only a port exclusion:
 
 ``measured``: duration_min, median_sog_kn, max_sog_kn, radius_m (furthest from the first point),
 nearest asset and its distance, nav statuses seen.
+
+Cost: the corridor / port look-up of a slow vessel is reused while it stays within ``reuse_deg``
+(0.0005 deg lat, 0.001 deg lon: about 55 m) of where it was made, so a corridor edge is found up to
+~55 m late; the distance to the asset in ``measured`` is the one of that look-up.
 """
 from __future__ import annotations
 
@@ -43,6 +47,9 @@ class _State:
     statuses: set = field(default_factory=set)
     event: Event | None = None
     last_emit_ts: float = 0.0
+    c_lat: float = 1e9                              # where the place was last looked up, and the answer
+    c_lon: float = 1e9
+    c_place: tuple | None = None
 
 
 class LoiteringDetector(Detector):
@@ -57,6 +64,7 @@ class LoiteringDetector(Detector):
     update_every_s = 900.0
     skip_ship_types: tuple[int, ...] = (33, 35, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59)
     max_points = 400
+    reuse_deg = 0.0005   # reuse the place look-up while within ~55 m (lat) / ~60 m (lon) of where it was made
 
     def rule(self) -> str:
         return (f"SOG < {self.max_sog_kn:g} kn inside a seabed-asset corridor or watched area for at least "
@@ -90,10 +98,14 @@ class LoiteringDetector(Detector):
         if p.sog < self.max_sog_kn:
             s = ctx.static.get(p.mmsi)
             if s is None or s.ship_type not in self.skip_ship_types:
-                place = self._place(p, ctx)
-                if place is not None and ctx.ports is not None and \
-                        ctx.ports.near_port(p.lat, p.lon, self.port_radius_m) is not None:
-                    place = None
+                if abs(p.lat - st.c_lat) < self.reuse_deg and abs(p.lon - st.c_lon) < 2 * self.reuse_deg:
+                    place = st.c_place  # a slow vessel barely moved: the last look-up still holds
+                else:
+                    place = self._place(p, ctx)
+                    if place is not None and ctx.ports is not None and \
+                            ctx.ports.near_port(p.lat, p.lon, self.port_radius_m) is not None:
+                        place = None
+                    st.c_lat, st.c_lon, st.c_place = p.lat, p.lon, place
                 qualifies = place is not None
         if not qualifies:
             if st.start is not None and p.ts - st.last_q_ts > self.grace_s:

@@ -60,6 +60,10 @@ def _expand(ranges: str) -> frozenset[int]:
 
 ALLOCATED_MIDS: frozenset[int] = _expand(_MID_RANGES)
 
+_NOT_SHIPS = frozenset({Station.BASE, Station.ATON, Station.SAR})  # no spoofing checks for these
+_HALF_D2R = math.pi / 360.0
+_M_PER_DEG = math.pi / 180.0 * 6_371_008.8
+
 PLACEHOLDER_MMSI: frozenset[int] = frozenset(
     {0, 1, 12345, 123456, 1234567, 12345678, 123456789, 987654321, 100000000, 200000000, 999999999}
     | {int(str(d) * 9) for d in range(1, 10)}  # 111111111 ... 999999999
@@ -121,6 +125,7 @@ class _State:
     land_start: float | None = None
     land_points: list[TrackPoint] = field(default_factory=list)
     land_emitted: bool = False
+    sea_clear: tuple[float, float, float] | None = None  # (lat, lon, radius² in degrees²): no land within
     starts: set[float] = field(default_factory=set)
 
 
@@ -165,38 +170,115 @@ class SpoofingDetector(Detector):
 
     # ---- main -------------------------------------------------------------------------------------
     def update(self, p: Position, ctx: Context) -> Iterable[Event]:
-        if p.station in (Station.BASE, Station.ATON, Station.SAR):
+        if p.station in _NOT_SHIPS:
             return ()
-        st: _State = self.vessel(p.mmsi, _State)
-        out: list[Event] = []
+        mmsi = p.mmsi
+        state = self.state
+        st: _State | None = state.get(mmsi)
+        if st is None:
+            st = state[mmsi] = _State()
+        else:
+            state.move_to_end(mmsi)
+        out: list[Event] | None = None
         tp = TrackPoint.of(p)
+        ts = tp.ts
         if not st.mmsi_checked:
-            st.mmsi_checked = True
-            if self.check_mmsi:
-                why = mmsi_problem(p.mmsi, self.mid_table)
-                if why is not None:
-                    s = self._start(st, p.ts)
-                    out.append(Event(
-                        self.kind, p.mmsi, s, p.ts,
-                        "MMSI must be a 9-digit ship-station MMSI with an allocated MID (ITU-R M.585)",
-                        {"check": "invalid_mmsi", "mmsi": p.mmsi, "problem": why,
-                         "mid": int(str(p.mmsi)[:3]) if p.mmsi >= 100_000_000 else None},
-                        [tp], status="closed"))
-        if st.prev is not None and p.ts >= st.prev.ts:
-            out.extend(self._jumps(p.mmsi, st, tp))
-        if ctx.land is not None:
-            out.extend(self._land(p.mmsi, st, tp, ctx))
-        if st.prev is None or p.ts >= st.prev.ts:
+            out = self._check_mmsi(st, tp, mmsi)
+        prev = st.prev
+        if prev is not None and ts >= prev.ts:
+            got = self._jumps(mmsi, st, tp)
+            if got:
+                out = got if out is None else out + got
+        land = ctx.land
+        if land is not None and (st.land_start is not None or self._maybe_on_land(land, st, tp)):
+            got = self._land(mmsi, st, tp, ctx)
+            if got:
+                out = got if out is None else out + got
+        if prev is None or ts >= prev.ts:
             st.prev = tp
-        st.last_ts = max(st.last_ts, p.ts)
-        return out
+        if ts > st.last_ts:
+            st.last_ts = ts
+        return () if out is None else out
 
-    def _jumps(self, mmsi: int, st: _State, tp: TrackPoint) -> list[Event]:
-        out: list[Event] = []
+    def _check_mmsi(self, st: _State, tp: TrackPoint, mmsi: int) -> list[Event] | None:
+        st.mmsi_checked = True
+        if not self.check_mmsi:
+            return None
+        why = mmsi_problem(mmsi, self.mid_table)
+        if why is None:
+            return None
+        s = self._start(st, tp.ts)
+        return [Event(
+            self.kind, mmsi, s, tp.ts,
+            "MMSI must be a 9-digit ship-station MMSI with an allocated MID (ITU-R M.585)",
+            {"check": "invalid_mmsi", "mmsi": mmsi, "problem": why,
+             "mid": int(str(mmsi)[:3]) if mmsi >= 100_000_000 else None},
+            [tp], status="closed")]
+
+    @staticmethod
+    def _maybe_on_land(land, st: _State, tp: TrackPoint) -> bool:
+        """``land.on_land`` for this report, skipped while the vessel stays inside the circle of sea around
+        an earlier report that the land index vouched for (``LandIndex.sea_radius_m``)."""
+        clear = st.sea_clear
+        if clear is not None:
+            dlat = tp.lat - clear[0]
+            dlon = (tp.lon - clear[1]) * math.cos((tp.lat + clear[0]) * _HALF_D2R)
+            if dlat * dlat + dlon * dlon < clear[2]:
+                return False
+        radius = getattr(land, "sea_radius_m", None)
+        if radius is None:
+            return bool(land.on_land(tp.lat, tp.lon))
+        r = radius(tp.lat, tp.lon)
+        if r <= 0.0:
+            st.sea_clear = None
+            return True
+        r = 0.98 * r / _M_PER_DEG  # the flat distance above is within a per mille at these ranges
+        st.sea_clear = (tp.lat, tp.lon, r * r) if r > 0.0 else None
+        return False
+
+    def _sure_plausible(self, a: TrackPoint, b: TrackPoint) -> bool:
+        """True when ``b`` is certainly within reach of ``a`` (no jump), by a cheap flat-earth distance.
+
+        Plausible means ``d <= max(min_jump_m, max_speed_kn * max(dt, min_dt_s))``. The flat distance
+        (equirectangular at the mean latitude) is within a fraction of a per mille of the great-circle
+        distance below 100 km; with a 2 % margin a False here only sends the pair to the exact test.
+        """
+        dt = b.ts - a.ts
+        if dt < 0.0:
+            dt = -dt
+        if dt < self.min_dt_s:
+            dt = self.min_dt_s
+        limit = self.max_speed_kn * KNOT_MS * dt
+        if limit < self.min_jump_m:
+            limit = self.min_jump_m
+        if limit > 100_000.0:
+            return False
+        dlat = b.lat - a.lat
+        dlon = (b.lon - a.lon) * math.cos((a.lat + b.lat) * _HALF_D2R)
+        lim = limit * 0.98 / _M_PER_DEG
+        return dlat * dlat + dlon * dlon < lim * lim
+
+    def _jumps(self, mmsi: int, st: _State, tp: TrackPoint) -> list[Event] | None:
+        out: list[Event] | None = None
         if st.jump_start is not None and tp.ts - st.jump_last > self.episode_s:
-            out.append(self._jump_event(mmsi, st, "closed"))
+            out = [self._jump_event(mmsi, st, "closed")]
             st.jump_start = None
         prev = st.prev
+        tracks = st.tracks
+        # the common case: one live track that ends at the previous report, and a plausible step
+        if (len(tracks) == 1 and st.twin_start is None and tracks[0].last is prev
+                and tp.ts - prev.ts <= self.track_alive_s and self._sure_plausible(prev, tp)):
+            t = tracks[0]
+            t.last = tp
+            t.reports += 1
+            return out
+        got = self._jumps_full(mmsi, st, tp, prev)
+        if got:
+            out = got if out is None else out + got
+        return out
+
+    def _jumps_full(self, mmsi: int, st: _State, tp: TrackPoint, prev: TrackPoint) -> list[Event]:
+        out: list[Event] = []
         kn, d, dt = self._speed_kn(prev, tp, self.min_dt_s)
         jump = d > self.min_jump_m and kn > self.max_speed_kn
         # -- assign to one of up to two tracks
@@ -204,7 +286,7 @@ class SpoofingDetector(Detector):
         st.tracks = tracks
         fits = [t for t in tracks if self._plausible(t.last, tp)]
         if fits:
-            t = min(fits, key=lambda t: haversine_m(t.last.lat, t.last.lon, tp.lat, tp.lon))
+            t = min(fits, key=lambda t: haversine_m(t.last.lat, t.last.lon, tp.lat, tp.lon)) if len(fits) > 1 else fits[0]
             t.last, t.reports = tp, t.reports + 1
         else:
             if len(tracks) >= 2:
@@ -313,6 +395,8 @@ class SpoofingDetector(Detector):
             thin(pts, self.evidence_limit), status=status)
 
     def _close_land(self, mmsi: int, st: _State) -> list[Event]:
+        if st.land_start is None and not st.land_points:
+            return []
         out = []
         if st.land_start is not None and st.land_emitted:
             out.append(self._land_event(mmsi, st, "closed"))

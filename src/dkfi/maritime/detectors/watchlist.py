@@ -54,6 +54,7 @@ def _matches(wl: Any, mmsi: int, static: Any) -> list[tuple[Any, str]]:
 class _State:
     last_ts: float = 0.0
     static_key: tuple | None = None
+    static_obj: Any = None  # the Context.static record the match was made against (identity check)
     hits: list[tuple[Any, str]] = field(default_factory=list)
     seen_start: float | None = None
     seen_day: int | None = None
@@ -104,14 +105,22 @@ class WatchlistDetector(Detector):
         if wl is None or p.station in (Station.BASE, Station.ATON, Station.SAR):
             return ()
         static = ctx.static.get(p.mmsi)
-        skey = (getattr(static, "imo", None), getattr(static, "name", None))
         st = self.state.get(p.mmsi)
+        if st is not None and static is st.static_obj:
+            # the common case: static data unchanged since the last report, the cached match stands
+            self.state.move_to_end(p.mmsi)
+            prev_ts = st.last_ts
+            st.last_ts = p.ts
+            if not st.hits:
+                return ()
+            return self._listed(p, ctx, st, prev_ts)
+        skey = (getattr(static, "imo", None), getattr(static, "name", None))
         if st is None:
             hits = _matches(wl, p.mmsi, static)
             if not hits:
                 # remember unlisted vessels cheaply: only re-check when their static data changes
                 st = self.vessel(p.mmsi, _State)
-                st.static_key, st.last_ts = skey, p.ts
+                st.static_key, st.static_obj, st.last_ts = skey, static, p.ts
                 return ()
             st = self.vessel(p.mmsi, _State)
             st.hits, st.static_key = hits, skey
@@ -119,10 +128,14 @@ class WatchlistDetector(Detector):
             self.state.move_to_end(p.mmsi)
             if st.static_key != skey:
                 st.hits, st.static_key = _matches(wl, p.mmsi, static), skey
+        st.static_obj = static
         prev_ts = st.last_ts
         st.last_ts = p.ts
         if not st.hits:
             return ()
+        return self._listed(p, ctx, st, prev_ts)
+
+    def _listed(self, p: Position, ctx: Context, st: _State, prev_ts: float) -> list[Event]:
         out: list[Event] = []
         tp = TrackPoint.of(p)
         day = int(p.ts // 86400)

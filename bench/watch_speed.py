@@ -1,0 +1,211 @@
+"""Watch benchmark: position reports/s through ingest plus all detectors against the ingest path alone.
+
+Run: ``.venv/bin/python bench/watch_speed.py [--repeat 40] [--rounds 2] [--only-breakdown]``
+
+(A) the NMEA ingest path alone (``service.import_paths`` into a temporary SQLite + Parquet store);
+(B) the same path with a ``WatchRunner(make_context())`` hanging off the pipeline as listener for positions
+    and static reports, as ``service.LiveFeed`` attaches it.
+Each is measured in a fresh child process, alternately, in the same run; medians are compared. Printed:
+reports/s of A and B, the ratio B/A (target >= 0.5: all detectors together cost at most half of the
+ingest throughput), peak RSS of each child, and a per-detector breakdown (µs per position, measured
+in-process over the 5-minute DMA sample with each detector alone, best of 3 passes with warm land/asset
+caches; "engine" is DetectionEngine with no detectors, "all" the nine together through WatchRunner; the
+context has a small watch list, every 50th MMSI of the sample, so the watchlist detector does real work).
+
+Input: ``bench/ingest.py``'s ``make_nmea(repeat)`` (the bundled 5-minute DMA recording repeated with
+``$PGHP`` times shifted by 300 s per copy; 40 copies = 1.05 M sentences).
+
+Looping. Every copy puts the ships back where they were 5 minutes of data time earlier. Left alone, the
+spoofing detector would flag every ship of the recording (an impossible jump) at each copy boundary, and
+the alert builder would do work no real feed causes. So (B) forgets the recording's vessels at each copy
+boundary, as the looping replay of the live demo does (``WatchRunner.forget``): the listener watches
+the data time, and when a report falls into a new copy (``(ts - t0) // 300`` grows; ``t0`` is the first
+report's time) it calls ``runner.forget(all MMSIs seen so far)`` before processing the report. Reports of a
+copy are not exactly time-ordered across the boundary (receivers' timestamps lag by a few seconds), so a
+handful of late reports of the previous copy land after the reset: these are then the vessel's first
+report again, which is harmless. The cost of ``forget`` itself (a few hundred dict deletes per 5 minutes of
+data) is counted in (B).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "bench"))
+
+from ingest import SAMPLE, make_nmea  # noqa: E402
+
+COPY_S = 300.0  # make_nmea shifts each copy by 300 s
+
+
+def _attach_watch(pipeline, runner) -> dict:
+    """Hang the runner off the pipeline; forget the looped ships at each copy boundary (module doc)."""
+    info = {"t0": None, "copy": 0, "forgets": 0, "alerts": 0}
+    seen: set[int] = set()
+    process = runner.process
+
+    def on_record(r) -> None:
+        t0 = info["t0"]
+        if t0 is None:
+            info["t0"] = t0 = r.ts
+        k = int((r.ts - t0) // COPY_S)
+        if k > info["copy"]:
+            info["copy"] = k
+            runner.forget(seen)
+            info["forgets"] += 1
+        seen.add(r.mmsi)
+        if process(r):
+            info["alerts"] += 1
+
+    pipeline.listeners.append(on_record)
+    pipeline.static_listeners.append(on_record)
+    return info
+
+
+def child(kind: str, path: str) -> None:
+    """One measurement in a fresh process, printed as JSON."""
+    os.environ["DKFI_DATA_DIR"] = tempfile.mkdtemp(prefix="dkfi-bench-")
+    from dkfi.core.config import get_settings
+    from dkfi.core.db import get_engine
+    from dkfi.maritime import service
+
+    settings = get_settings()
+    engine = get_engine(settings.effective_database_url)
+    info: dict = {}
+    runner = None
+    if kind == "ingest+watch":
+        from dkfi.maritime.watch import WatchRunner, make_context
+
+        runner = WatchRunner(make_context())  # assets, land and ports loaded outside the timing
+        real = service.Pipeline
+
+        def pipeline_with_watch(*a, **kw):
+            p = real(*a, **kw)
+            info["live"] = _attach_watch(p, runner)
+            return p
+
+        service.Pipeline = pipeline_with_watch
+    elif kind != "ingest":
+        raise SystemExit(f"unknown child kind {kind}")
+    t0 = time.perf_counter()  # the database is created and migrated outside the timing
+    report = service.import_paths(engine, [Path(path)], settings, fmt="nmea")
+    seconds = time.perf_counter() - t0
+    assert not report.errors, report.errors
+    out = {"kind": kind, "seconds": seconds, "received": report.total.received,
+           "positions": report.total.positions, "statics": report.total.statics,
+           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    if runner is not None:
+        out["events"] = len(runner.engine.events)
+        out["alerts"] = len(runner.builder.alerts)
+        out["forgets"] = info["live"]["forgets"]
+    print(json.dumps(out))
+
+
+def run_child(kind: str, path: Path) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def breakdown(rounds: int = 3) -> list[tuple[str, float, int]]:
+    """µs per position of each detector alone over the 5-minute DMA sample (best of ``rounds``)."""
+    from dkfi.maritime import service
+    from dkfi.maritime.detectors.base import Context, DetectionEngine
+    from dkfi.maritime.records import Position
+    from dkfi.maritime.watch import WatchRunner, detector_classes, make_context, make_detectors
+
+    records, _ = service.load_records([SAMPLE])
+    n_pos = sum(1 for r in records if type(r) is Position)
+    from dkfi.maritime.watchlist import Entry, WatchList
+
+    ctx0 = make_context()
+    land, ports, assets = ctx0.land, ctx0.ports, ctx0.assets
+    # a small watch list (every 50th MMSI of the sample) so the watchlist detector does its real work
+    listed = sorted({r.mmsi for r in records})[::50]
+    watchlist = WatchList([Entry("bench list", mmsi=m, reason="benchmark") for m in listed])
+
+    def timed(make) -> tuple[float, int]:
+        best, events = float("inf"), 0
+        for _ in range(rounds):
+            ctx = Context(assets=assets, land=land, ports=ports, watchlist=watchlist)  # warm caches, fresh state
+            proc, get_events = make(ctx)
+            t = time.perf_counter()
+            for r in records:
+                proc(r)
+            best = min(best, time.perf_counter() - t)
+            events = get_events()
+        return best / n_pos * 1e6, events
+
+    rows = []
+
+    def engine_of(dets):
+        def make(ctx):
+            eng = DetectionEngine(dets(), ctx)
+            return eng.process, lambda: len(eng.events)
+        return make
+
+    rows.append(("engine (no detectors)", *timed(engine_of(lambda: []))))
+    for kind in detector_classes():
+        rows.append((kind, *timed(engine_of(lambda k=kind: make_detectors([k])))))
+
+    def runner(ctx):
+        w = WatchRunner(ctx)
+        return w.process, lambda: len(w.engine.events)
+
+    rows.append(("all nine (WatchRunner)", *timed(runner)))
+    return rows, n_pos
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--repeat", type=int, default=40, help="copies of the 5-minute recording (40 = 1.05 M sentences)")
+    ap.add_argument("--rounds", type=int, default=2, help="alternating rounds; medians are compared")
+    ap.add_argument("--only-breakdown", action="store_true", help="just the per-detector µs/position table")
+    ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.child:
+        child(*a.child)
+        return
+    rows, n_pos = breakdown()
+    print(f"per-detector cost over the 5-minute DMA sample ({n_pos:,} positions), each detector alone:")
+    for name, us, ev in rows:
+        print(f"  {name:<24} {us:7.2f} µs/position  ({ev} events)")
+    if a.only_breakdown:
+        return
+    nmea, sentences = make_nmea(a.repeat)
+    print(f"\ninput: {nmea.name} ({sentences:,} VDM sentences)")
+    res: dict[str, list[dict]] = {"ingest": [], "ingest+watch": []}
+    for r in range(a.rounds):
+        for kind in res:
+            res[kind].append(run_child(kind, nmea))
+        print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]['seconds']:.2f} s" for k, v in res.items()))
+
+    def rate(kind):
+        return statistics.median(x["received"] / x["seconds"] for x in res[kind])
+
+    def peak(kind):
+        return max(x["peak_rss_mb"] for x in res[kind])
+
+    last = res["ingest+watch"][-1]
+    ra, rb = rate("ingest"), rate("ingest+watch")
+    per_report_us = (1 / rb - 1 / ra) * 1e6
+    per_pos_us = per_report_us * last["received"] / max(1, last["positions"])
+    print()
+    print(f"reports: {last['received']:,} received, {last['positions']:,} positions, {last['statics']:,} statics; "
+          f"watch: {last['events']} events, {last['alerts']} alerts, {last['forgets']} copy-boundary resets")
+    print(f"(A) ingest alone:          {ra:,.0f} reports/s   peak RSS {peak('ingest')} MB")
+    print(f"(B) ingest + 9 detectors:  {rb:,.0f} reports/s   peak RSS {peak('ingest+watch')} MB")
+    print(f"ratio B/A {rb / ra:.2f} (target >= 0.50); detectors add {per_pos_us:.1f} µs per position")
+
+
+if __name__ == "__main__":
+    main()
