@@ -328,7 +328,8 @@ def test_parser_matches_iter_nmea() -> None:
 
 @pytest.mark.parametrize("size", [0, 1, 2, 7, 64, 500, 4096, 65536, 300_000])
 def test_random_bytes_are_counted_not_raised(size: int, tmp_path: Path) -> None:
-    data = os.urandom(size)
+    # control characters that str.strip() takes for white space but bytes.strip() does not
+    data = os.urandom(size) + b"\n\x1c\x1f\n\xa0\x85\n"
     lines = data.split(b"\n")
     n = sum(1 for line in lines if line.strip())
     assert _units(iter_nmea(lines)) == n

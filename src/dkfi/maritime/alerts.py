@@ -131,6 +131,10 @@ class AlertBuilder:
         self._by_event: dict[tuple, str] = {}
         self._open: dict[tuple[int, str], Alert] = {}
 
+    def alert_key_of(self, event_key: tuple) -> str | None:
+        """The key of the alert an event belongs to (None if it belongs to none)."""
+        return self._by_event.get(event_key)
+
     def _watch_hits(self, mmsi: int) -> list:
         if self.watchlist is None:
             return []

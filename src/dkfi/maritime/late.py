@@ -32,6 +32,7 @@ class Reviser:
         self.revised = 0        # late reports that revised a vessel's events
         self.too_late = 0       # late reports older than the kept window
         self.withdrawn = 0      # events withdrawn by late data
+        self.withdrawn_alerts: list[str] = []  # keys of alerts left with no event: the caller withdraws them
 
     def process(self, record: Position | Static) -> list[Alert]:
         if type(record) is not Position:
@@ -84,7 +85,11 @@ class Reviser:
                 gone = replace(e, status="withdrawn")
                 engine.events[key] = gone
                 self.withdrawn += 1
+                alert_key = runner.builder.alert_key_of(key)
                 a = runner.builder.add(gone)
                 if a is not None:
                     changed[a.key] = a
+                elif alert_key is not None:
+                    changed.pop(alert_key, None)
+                    self.withdrawn_alerts.append(alert_key)
         return list(changed.values())

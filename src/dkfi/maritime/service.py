@@ -161,6 +161,11 @@ class LiveFeed:
         self.flush_interval = flush_interval
         self.runner = runner
         self._alerts: dict[str, dict] = {}
+        self.reviser = None
+        if runner is not None:
+            from dkfi.maritime.late import Reviser
+
+            self.reviser = Reviser(runner)  # late reports revise or withdraw what they contradict
         if bus is not None:
             static = self.pipeline.static
 
@@ -173,21 +178,25 @@ class LiveFeed:
             self.pipeline.static_listeners.append(self._detect)
 
     def _detect(self, record) -> None:
-        for a in self.runner.process(record):
+        for a in self.reviser.process(record):
             self._alerts[a.key] = a.as_dict()  # a snapshot: detection goes on while the writer saves
 
     def _take(self):
         alerts, self._alerts = list(self._alerts.values()), {}
-        return self.pipeline.take(), alerts
+        withdrawn = []
+        if self.reviser is not None and self.reviser.withdrawn_alerts:
+            withdrawn, self.reviser.withdrawn_alerts = self.reviser.withdrawn_alerts, []
+        return self.pipeline.take(), alerts, withdrawn
 
     def _write(self, taken) -> None:
-        data, alerts = taken
+        data, alerts, withdrawn = taken
         self.pipeline.write(data)
-        if alerts:
+        if alerts or withdrawn:
             from dkfi.maritime import watch
 
             with session_scope(self.engine) as s:
                 recs = watch.save_alerts(s, alerts, self.settings.nation)
+                recs += watch.withdraw(s, withdrawn)
                 summaries = [watch.summary_dict(r) for r in recs]
             if self.bus is not None:
                 for m in summaries:

@@ -121,6 +121,7 @@ class WatchRunner:
 
 STATUSES = ("new", "acknowledged", "assigned", "closed")
 OUTCOMES = ("false_alarm", "confirmed", "handed_to_coast_guard", "handed_to_police")
+WITHDRAWN = "withdrawn"  # the system's outcome when later data showed there was nothing
 ACTIONS = {
     # action: (statuses it may start from, status it leads to)
     "acknowledge": (("new",), "acknowledged"),
@@ -172,6 +173,20 @@ def save_alerts(session: Session, alerts: Iterable[Alert | dict], nation: str,
             if before != (d["severity"], d["score"]):
                 _change(session, rec, "system", "updated", rec.status, rec.status,
                         {"score": d["score"], "severity": d["severity"]})
+        out.append(rec)
+    return out
+
+
+def withdraw(session: Session, keys: Iterable[str]) -> list[AlertRecord]:
+    """Close alerts that late data disproved (outcome ``withdrawn``, recorded as the system's change)."""
+    out = []
+    for key in keys:
+        rec = session.scalar(select(AlertRecord).where(AlertRecord.key == key))
+        if rec is None or rec.status == "closed":
+            continue
+        frm = rec.status
+        rec.status, rec.outcome, rec.updated = "closed", WITHDRAWN, datetime.now(timezone.utc)
+        _change(session, rec, "system", "withdrawn", frm, "closed", {"reason": "late data showed no such situation"})
         out.append(rec)
     return out
 

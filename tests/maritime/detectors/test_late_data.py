@@ -57,3 +57,46 @@ def test_late_report_that_changes_nothing_keeps_the_event():
     before = [(e.kind, e.start, e.end) for e in runner.events() if e.mmsi == s.mmsi]
     rev.process(s.positions[5])  # a receiver's backlog repeats a report already seen
     assert [(e.kind, e.start, e.end) for e in runner.events() if e.mmsi == s.mmsi] == before
+
+
+def test_live_feed_closes_a_stored_alert_that_late_data_disproves(tmp_path):
+    import asyncio
+
+    from dkfi.core.config import get_settings
+    from dkfi.core.db import get_engine, session_scope
+    from dkfi.maritime import watch
+    from dkfi.maritime.service import LiveFeed
+
+    lat, lon = estlink2_point()
+    s = Ship(518998867, lat, lon)
+    s.leg(sog=7, cog=262, minutes=20)
+    a, b = len(s.positions), None
+    s.leg(sog=7, cog=262, minutes=60)
+    b = len(s.positions)
+    s.leg(sog=7, cog=262, minutes=10)
+    n = Ship(230999997, lat + 0.03, lon - 0.05, every_s=30)
+    n.leg(sog=0.3, cog=90, hours=2)
+    live = sorted(s.positions[:a] + s.positions[b:] + n.positions, key=lambda p: p.ts)
+    late = s.positions[a:b:30]
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'late.sqlite'}")
+    runner = WatchRunner(Context(assets=baltic_assets()), [AisGapDetector()])
+    feed = LiveFeed(engine, get_settings(), None, flush_interval=0.0, runner=runner)
+
+    async def stream(records):
+        for r in records:
+            yield r
+            await asyncio.sleep(0)
+
+    asyncio.run(feed.run(stream(live)))
+    with session_scope(engine) as sess:
+        recs = watch.list_alerts(sess, mmsi=s.mmsi)
+        assert [(r.kind, r.status) for r in recs] == [("ais_gap", "new")], [(r.key, r.summary) for r in recs]
+        [rec] = recs
+    first = rec.id
+    asyncio.run(feed.run(stream(late)))  # the satellite backlog arrives, one report at a time
+    with session_scope(engine) as sess:
+        recs = watch.list_alerts(sess, mmsi=s.mmsi)
+        # each report shortens the gap; every gap it implied on the way is withdrawn in the end
+        assert recs and all((r.status, r.outcome) == ("closed", "withdrawn") for r in recs)
+        assert [c.action for c in watch.changes(sess, first)] == ["detected", "withdrawn"]

@@ -297,8 +297,7 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
         t = type(line)
         if t is not bytes_:
             if t is str_:
-                if not line.strip():
-                    continue
+                # blank is judged on the bytes (ASCII white space), the same for text and binary input
                 line = line.encode("latin-1", "replace")
             elif isinstance(line, (bytearray, memoryview)):
                 line = bytes_(line)
