@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 
-from ingest import SAMPLE, make_nmea  # noqa: E402
+from ingest import SAMPLE, make_nmea, peak_rss_mb  # noqa: E402
 
 COPY_S = 300.0  # make_nmea shifts each copy by 300 s
 
@@ -102,7 +101,7 @@ def child(kind: str, path: str) -> None:
     assert not report.errors, report.errors
     out = {"kind": kind, "seconds": seconds, "received": report.total.received,
            "positions": report.total.positions, "statics": report.total.statics,
-           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+           "peak_rss_mb": round(peak_rss_mb(), 1)}
     if runner is not None:
         out["events"] = len(runner.engine.events)
         out["alerts"] = len(runner.builder.alerts)
