@@ -52,3 +52,17 @@ def test_watched_area_and_tug_exclusion():
     t = Ship(273000006, lat, lon, every_s=60)
     t.leg(sog=0.5, cog=0, minutes=60)
     assert run(LoiteringDetector(), [t.static(ship_type=52, length=30)] + t.positions, ctx())[1] == []
+
+
+def test_moored_at_a_berth_is_not_loitering():
+    from dkfi.maritime.detectors.loitering import LoiteringDetector
+    from trackkit import Ship, baltic_assets, run
+    from dkfi.maritime.detectors.base import Context
+
+    lon, lat = list(baltic_assets().by_name["Estlink 2"].geometry.coords)[2]
+    s = Ship(276000001, lat, lon, every_s=60)
+    s.leg(sog=0.0, cog=0, nav_status=5, hours=2)  # a ferry alongside, say, at a terminal the port list lacks
+    assert run(LoiteringDetector(), s.positions, Context(assets=baltic_assets()))[1] == []
+    t = Ship(276000002, lat, lon, every_s=60)
+    t.leg(sog=0.5, cog=0, nav_status=0, hours=2)  # the same place, under way at 0.5 kn: loitering
+    assert [e.kind for e in run(LoiteringDetector(), t.positions, Context(assets=baltic_assets()))[1]][:1] == ["loitering"]

@@ -12,6 +12,9 @@ shore (cables land on shore), only a port exclusion:
   non-qualifying reports for less than ``grace_s`` (5 min), and silences shorter than ``max_gap_s``
   (1 h), do not break the episode; it is re-emitted every ``update_every_s`` (15 min) and closes after
   ``grace_s`` without a qualifying report;
+* a vessel reporting "moored" (navigation status 5) is at a berth, not loitering at sea: skipped
+  (``skip_nav_status``); a moored status far out at sea is the nav-status contradiction that
+  ``anchor_drag`` and ``drift`` look at, not a loitering case;
 * vessels working on the seabed by trade are skipped when their type is known: ``skip_ship_types``
   (33 dredging/underwater operations, 35 military, 50-59 pilot, SAR, tugs, port tenders, law
   enforcement...), and base stations / aids to navigation.
@@ -63,6 +66,7 @@ class LoiteringDetector(Detector):
     port_radius_m = 3000.0
     update_every_s = 900.0
     skip_ship_types: tuple[int, ...] = (33, 35, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59)
+    skip_nav_status: tuple[int, ...] = (5,)  # moored: alongside a berth (ferry terminals the port list lacks)
     max_points = 400
     reuse_deg = 0.0005   # reuse the place look-up while within ~55 m (lat) / ~60 m (lon) of where it was made
 
@@ -95,7 +99,7 @@ class LoiteringDetector(Detector):
             out.extend(self._end(st))
         qualifies = False
         place = None
-        if p.sog < self.max_sog_kn:
+        if p.sog < self.max_sog_kn and p.nav_status not in self.skip_nav_status:
             s = ctx.static.get(p.mmsi)
             if s is None or s.ship_type not in self.skip_ship_types:
                 if abs(p.lat - st.c_lat) < self.reuse_deg and abs(p.lon - st.c_lon) < 2 * self.reuse_deg:
