@@ -6,10 +6,16 @@ officer sees why an alert is ranked as it is; the watch list contributes its own
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Iterable
 
+from dkfi.core.times import iso_ts
 from dkfi.maritime.detectors.base import Event
+
+
+def iso(ts: float) -> str:
+    return iso_ts(ts, "seconds")
+
+
 
 # Points per detector kind: the weight of the finding on its own.
 KIND_POINTS = {
@@ -37,10 +43,6 @@ def severity_for(score: float) -> str:
         if score >= threshold:
             return name
     return "low"
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
 from dkfi.core.bus import get_bus
+from dkfi.core.times import iso_ts, iso_utc as _iso
 from dkfi.maritime import service
 from dkfi.maritime.aistext import nav_status_text, ship_type_text
 from dkfi.maritime.models import Vessel
@@ -29,14 +30,6 @@ def db_session(request: Request) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(db_session)]
-
-
-def _iso(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def _parse_time(name: str, text: str | None) -> float | None:
@@ -121,7 +114,7 @@ def track(
     coords = [[lon, lat] for lon, lat in zip(df["lon"].to_list(), df["lat"].to_list())]
     points = [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
-         "properties": {"time": datetime.fromtimestamp(r["ts"], tz=timezone.utc).isoformat().replace("+00:00", "Z"),
+         "properties": {"time": iso_ts(r["ts"]),
                         "sog": r["sog"], "cog": r["cog"], "heading": r["heading"], "nav_status": r["nav_status"]}}
         for r in df.iter_rows(named=True)
     ]

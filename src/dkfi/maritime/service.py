@@ -22,6 +22,7 @@ from dkfi.core.bus import InProcessBus
 from dkfi.core.config import Settings
 from dkfi.core.db import session_scope
 from dkfi.core.labels import AIS_DEFAULT
+from dkfi.core.times import iso_ts
 from dkfi.maritime.formats import FormatError, open_source
 from dkfi.maritime.models import IngestRun, Vessel
 from dkfi.maritime.pipeline import Accounting, Pipeline
@@ -140,7 +141,7 @@ def position_message(p: Position, static: Static | None) -> dict:
     return {
         "mmsi": p.mmsi, "lat": p.lat, "lon": p.lon, "sog": p.sog, "cog": p.cog, "heading": p.heading,
         "nav_status": p.nav_status, "station": str(p.station),
-        "time": datetime.fromtimestamp(p.ts, tz=timezone.utc).isoformat().replace("+00:00", "Z"),
+        "time": iso_ts(p.ts),
         "name": static.name if static else None, "ship_type": static.ship_type if static else None,
     }
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dkfi.core.labels import Classification, Label
+from dkfi.core.times import iso_utc as _iso
 from dkfi.maritime.alerts import Alert, AlertBuilder
 from dkfi.maritime.detectors.base import Context, DetectionEngine, Detector, Event
 from dkfi.maritime.models import AlertChange, AlertRecord
@@ -189,14 +190,6 @@ def withdraw(session: Session, keys: Iterable[str]) -> list[AlertRecord]:
         _change(session, rec, "system", "withdrawn", frm, "closed", {"reason": "late data showed no such situation"})
         out.append(rec)
     return out
-
-
-def _iso(dt: datetime | None) -> str | None:
-    if dt is None:
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
 def summary_dict(r: AlertRecord) -> dict:
