@@ -79,7 +79,8 @@ def mutated(draw) -> list:
 
 
 def _non_blank(lines) -> int:
-    return sum(1 for x in lines if x.strip())
+    """Lines with more than ASCII white space (as the parser judges them, text or bytes alike)."""
+    return sum(1 for x in lines if (x.encode("latin-1", "replace") if isinstance(x, str) else x).strip())
 
 
 def _check(items, lines) -> None:

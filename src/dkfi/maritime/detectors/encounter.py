@@ -29,6 +29,10 @@ from dkfi.maritime.detectors.base import (
 from dkfi.maritime.records import Position, Station
 
 _NOT_SHIPS = frozenset({Station.BASE, Station.ATON, Station.SAR})
+_tuple_new = tuple.__new__
+_floor = math.floor
+_cos = math.cos
+_D2R = math.pi / 180.0
 _M_PER_DEG = math.pi / 180.0 * 6_371_008.8  # metres per degree of latitude (EARTH_RADIUS_M)
 _PORT_RECHECK_DEG2 = (490.0 / _M_PER_DEG) ** 2
 
@@ -142,23 +146,27 @@ class EncounterDetector(Detector):
         else:
             state.move_to_end(mmsi)
         ts = p.ts
+        lat = p.lat
+        lon = p.lon
         last = v.last
-        if last is not None and ts < last.ts:
+        if last is not None and ts < last[0]:
             return ()
         sog = p.sog
-        if sog is None and last is not None and ts > last.ts:
-            sog = haversine_m(last.lat, last.lon, p.lat, p.lon) / (ts - last.ts) / KNOT_MS
+        if sog is None and last is not None and ts > last[0]:
+            sog = haversine_m(last[1], last[2], lat, lon) / (ts - last[0]) / KNOT_MS
         speeds = v.speeds
         limit = self.max_median_sog_kn
         if sog is not None:
             speeds.append((ts, sog))
             if sog < limit:
                 v.n_slow += 1
-        window = self.speed_window_s
-        while speeds and ts - speeds[0][0] > window:
-            if speeds.popleft()[1] < limit:
-                v.n_slow -= 1
-        tp = TrackPoint.of(p)
+        if speeds:
+            window = self.speed_window_s
+            if ts - speeds[0][0] > window:
+                while speeds and ts - speeds[0][0] > window:
+                    if speeds.popleft()[1] < limit:
+                        v.n_slow -= 1
+        tp = _tuple_new(TrackPoint, (ts, lat, lon, p.sog, p.cog, p.heading, p.nav_status))  # TrackPoint.of(p)
         v.last = tp
         v.last_ts = ts
         # median < limit, decided from the count of slow reports in the window; the exact median only
@@ -171,10 +179,14 @@ class EncounterDetector(Detector):
             slow = True
         else:  # n even, k == n / 2: the mean of the two middle values decides
             slow = statistics.median(s for _, s in speeds) < limit
-        if slow and ctx.ports is not None and self._port_check_due(v, p.lat, p.lon):
-            v.near_port = bool(ctx.ports.near_port(p.lat, p.lon, self.port_exclusion_m))
-            v.port_checked_at = (p.lat, p.lon)
-        v.slow = slow = slow and not v.near_port
+        if slow:
+            ports = ctx.ports
+            if ports is not None and self._port_check_due(v, lat, lon):
+                v.near_port = bool(ports.near_port(lat, lon, self.port_exclusion_m))
+                v.port_checked_at = (lat, lon)
+            if v.near_port:
+                slow = False
+        v.slow = slow
         if not slow:
             if v.cell is not None:
                 self._grid_remove(mmsi, v)
@@ -188,34 +200,68 @@ class EncounterDetector(Detector):
                     out.extend(self._close(key, ctx))
             return out
         out = []
-        cell = self._cell(p.lat, p.lon)
+        grid = self.grid
+        cell_deg = self.cell_deg
+        widths = self._widths
+        row = _floor(lat / cell_deg)
+        w0 = widths.get(row)
+        if w0 is None:
+            w0 = self._width(row)
+        cell = (row, _floor(lon / w0))
         if cell != v.cell:
             self._grid_remove(mmsi, v)
-            self.grid.setdefault(cell, set()).add(mmsi)
+            got = grid.get(cell)
+            if got is None:
+                grid[cell] = {mmsi}
+            else:
+                got.add(mmsi)
             v.cell = cell
-        close_now: set[tuple[int, int]] = set()
-        max_dlat = self.max_distance_m * 1.000001 / _M_PER_DEG
-        for other in list(self._neighbours(p.lat, p.lon)):
+        close_now: set[tuple[int, int]] | None = None
+        max_d = self.max_distance_m
+        max_dlat = max_d * 1.000001 / _M_PER_DEG
+        far2 = (max_d * 1.01 / _M_PER_DEG) ** 2
+        coslat = _cos(lat * _D2R)  # neighbours are within a few cells: their latitude differs by < 0.03 deg
+        max_age = self.max_age_s
+        # the 3 x 3 neighbouring cells (as ``_neighbours``), gathered first: pairs may change the grid
+        others: list[int] = []
+        for r in (row - 1, row, row + 1):
+            wr = widths.get(r)
+            if wr is None:
+                wr = self._width(r)
+            c = _floor(lon / wr)
+            for cc in (c - 1, c, c + 1):
+                got = grid.get((r, cc))
+                if got:
+                    others.extend(got)
+        for other in others:
             if other == mmsi:
                 continue
             w = state.get(other)
-            if w is None or w.last is None or not w.slow or ts - w.last.ts > self.max_age_s:
+            if w is None or not w.slow:
                 continue
             wl = w.last
-            dlat = p.lat - wl.lat
+            if wl is None or ts - wl[0] > max_age:
+                continue
+            dlat = lat - wl[1]
             if (dlat if dlat >= 0.0 else -dlat) > max_dlat:
                 continue  # the great-circle distance is at least the distance along the meridian
-            d = haversine_m(p.lat, p.lon, wl.lat, wl.lon)
-            if d > self.max_distance_m:
+            dlon = (lon - wl[2]) * coslat
+            if dlat * dlat + dlon * dlon > far2:
+                continue  # surely further than max_distance_m (flat distance, 1 % margin)
+            d = haversine_m(lat, lon, wl[1], wl[2])
+            if d > max_d:
                 continue
             key = (mmsi, other) if mmsi < other else (other, mmsi)
-            close_now.add(key)
+            if close_now is None:
+                close_now = {key}
+            else:
+                close_now.add(key)
             pair = self.pairs.get(key)
             if pair is None:
-                pair = self.pairs[key] = _Pair(start=min(ts, w.last.ts), last_close=ts)
+                pair = self.pairs[key] = _Pair(start=min(ts, wl[0]), last_close=ts)
                 v.pairs.add(key)
                 w.pairs.add(key)
-                lo_pt, hi_pt = (tp, w.last) if mmsi < other else (w.last, tp)
+                lo_pt, hi_pt = (tp, wl) if mmsi < other else (wl, tp)
                 pair.a_pts.append(lo_pt)
                 pair.b_pts.append(hi_pt)
             else:
@@ -233,7 +279,7 @@ class EncounterDetector(Detector):
         # pairs of this vessel not confirmed now: part them when too long without a close sighting
         if v.pairs:
             for key in list(v.pairs):
-                if key in close_now:
+                if close_now is not None and key in close_now:
                     continue
                 pair = self.pairs.get(key)
                 if pair is None:

@@ -36,6 +36,9 @@ from dkfi.maritime.detectors.base import (
 )
 from dkfi.maritime.records import Position, Station
 
+_tuple_new = tuple.__new__
+_cos = math.cos
+
 # Allocated MIDs (ITU-R M.585 / ITU MID table, compact snapshot): ranges "a-b" and single values.
 _MID_RANGES = (
     "201-216,218-220,224-259,261-279,"
@@ -126,6 +129,9 @@ class _State:
     land_points: list[TrackPoint] = field(default_factory=list)
     land_emitted: bool = False
     sea_clear: tuple[float, float, float] | None = None  # (lat, lon, radius² in degrees²): no land within
+    landish_lat: float = math.nan  # the last point ``sea_radius_m`` put on land (radius 0)
+    landish_lon: float = math.nan
+    land_at: tuple | None = None  # (lat, lon, ctx, on) of the last report ``_land`` judged
     starts: set[float] = field(default_factory=set)
 
 
@@ -180,21 +186,66 @@ class SpoofingDetector(Detector):
         else:
             state.move_to_end(mmsi)
         out: list[Event] | None = None
-        tp = TrackPoint.of(p)
-        ts = tp.ts
+        ts = p.ts
+        lat = p.lat
+        lon = p.lon
+        tp = _tuple_new(TrackPoint, (ts, lat, lon, p.sog, p.cog, p.heading, p.nav_status))  # TrackPoint.of(p)
         if not st.mmsi_checked:
             out = self._check_mmsi(st, tp, mmsi)
         prev = st.prev
-        if prev is not None and ts >= prev.ts:
-            got = self._jumps(mmsi, st, tp)
-            if got:
-                out = got if out is None else out + got
+        if prev is not None:
+            pts = prev[0]
+            if ts >= pts:
+                # the common case, inline: one live track that ends at the previous report, no open
+                # two-places episode, no implied-speed episode to close, and a step surely plausible by
+                # a flat-earth distance (as ``_sure_plausible``); anything else goes to ``_jumps``
+                tracks = st.tracks
+                dt = ts - pts
+                if (len(tracks) == 1 and st.twin_start is None and dt <= self.track_alive_s
+                        and (st.jump_start is None or ts - st.jump_last <= self.episode_s)
+                        and tracks[0].last is prev):
+                    min_dt = self.min_dt_s
+                    if dt < min_dt:
+                        dt = min_dt
+                    limit = self.max_speed_kn * KNOT_MS * dt
+                    min_jump = self.min_jump_m
+                    if limit < min_jump:
+                        limit = min_jump
+                    if limit <= 100_000.0:
+                        plat = prev[1]
+                        dlat = lat - plat
+                        dlon = (lon - prev[2]) * _cos((plat + lat) * _HALF_D2R)
+                        lim = limit * 0.98 / _M_PER_DEG
+                        if dlat * dlat + dlon * dlon < lim * lim:
+                            t = tracks[0]
+                            t.last = tp
+                            t.reports += 1
+                            dt = -1.0  # done
+                if dt >= 0.0:
+                    got = self._jumps(mmsi, st, tp)
+                    if got:
+                        out = got if out is None else out + got
         land = ctx.land
-        if land is not None and (st.land_start is not None or self._maybe_on_land(land, st, tp)):
-            got = self._land(mmsi, st, tp, ctx)
-            if got:
-                out = got if out is None else out + got
-        if prev is None or ts >= prev.ts:
+        if land is not None:
+            if st.land_start is not None:
+                got = self._land(mmsi, st, tp, ctx)
+                if got:
+                    out = got if out is None else out + got
+            else:
+                # inside the circle of sea around an earlier report that the land index vouched for?
+                clear = st.sea_clear
+                if clear is not None:
+                    clat = clear[0]
+                    dlat = lat - clat
+                    dlon = (lon - clear[1]) * _cos((lat + clat) * _HALF_D2R)
+                    inside = dlat * dlat + dlon * dlon < clear[2]
+                else:
+                    inside = False
+                if not inside and self._sea_check(land, st, tp):
+                    got = self._land(mmsi, st, tp, ctx)
+                    if got:
+                        out = got if out is None else out + got
+        if prev is None or ts >= prev[0]:
             st.prev = tp
         if ts > st.last_ts:
             st.last_ts = ts
@@ -225,15 +276,25 @@ class SpoofingDetector(Detector):
             dlon = (tp.lon - clear[1]) * math.cos((tp.lat + clear[0]) * _HALF_D2R)
             if dlat * dlat + dlon * dlon < clear[2]:
                 return False
+        return SpoofingDetector._sea_check(land, st, tp)
+
+    @staticmethod
+    def _sea_check(land, st: _State, tp: TrackPoint) -> bool:
+        """:meth:`_maybe_on_land` once the vessel is outside its circle of sea (or has none)."""
+        lat, lon = tp[1], tp[2]
+        if st.landish_lat == lat and st.landish_lon == lon:
+            st.sea_clear = None  # the same point as the last one the index put on land: same answer
+            return True
         radius = getattr(land, "sea_radius_m", None)
         if radius is None:
-            return bool(land.on_land(tp.lat, tp.lon))
-        r = radius(tp.lat, tp.lon)
+            return bool(land.on_land(lat, lon))
+        r = radius(lat, lon)
         if r <= 0.0:
             st.sea_clear = None
+            st.landish_lat, st.landish_lon = lat, lon
             return True
         r = 0.98 * r / _M_PER_DEG  # the flat distance above is within a per mille at these ranges
-        st.sea_clear = (tp.lat, tp.lon, r * r) if r > 0.0 else None
+        st.sea_clear = (lat, lon, r * r) if r > 0.0 else None
         return False
 
     def _sure_plausible(self, a: TrackPoint, b: TrackPoint) -> bool:
@@ -367,9 +428,19 @@ class SpoofingDetector(Detector):
         return all(land.on_land(lat + a, lon + b) for a, b in ((dlat, 0), (-dlat, 0), (0, dlon), (0, -dlon)))
 
     def _land(self, mmsi: int, st: _State, tp: TrackPoint, ctx: Context) -> list[Event]:
-        on = bool(ctx.land.on_land(tp.lat, tp.lon)) and self._inland(ctx.land, tp.lat, tp.lon)
-        if on and ctx.ports is not None and ctx.ports.near_port(tp.lat, tp.lon, self.land_port_m):
-            on = False
+        lat, lon = tp[1], tp[2]
+        at = st.land_at
+        if at is not None and at[0] == lat and at[1] == lon and at[2] is ctx:
+            on = at[3]  # the same point as last time (a ship at her berth): the same answer
+        else:
+            # on land, inland all round, and not near a port; the port first (cheaper than the four
+            # inland look-ups, and a ship the land index puts ashore is most often in a harbour)
+            ports = ctx.ports
+            if ports is not None and ports.near_port(lat, lon, self.land_port_m):
+                on = False
+            else:
+                on = bool(ctx.land.on_land(lat, lon)) and self._inland(ctx.land, lat, lon)
+            st.land_at = (lat, lon, ctx, on)
         if not on:
             return self._close_land(mmsi, st)
         if st.land_start is None:
