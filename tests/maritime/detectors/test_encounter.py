@@ -62,3 +62,25 @@ def test_skylight_rendezvous_threshold_and_grid_scale():
         eng.process(r)
     assert eng.final_events() == [] and det.pairs == {}
     assert max(len(v) for v in det.grid.values()) <= 2
+
+
+def test_two_ships_at_anchor_in_one_anchorage_are_not_an_encounter():
+    from dkfi.maritime.detectors.base import Context
+    from dkfi.maritime.detectors.encounter import EncounterDetector
+    from dkfi.maritime.records import Position
+
+    t0 = 1_735_120_800.0
+    recs = []
+    for k in range(0, 3 * 3600, 180):  # 3 h, reports every 3 min, 300 m apart
+        recs.append(Position(ts=t0 + k, mmsi=261269813, lat=56.2, lon=18.9, sog=0.1, cog=0.0, heading=10,
+                             nav_status=1, station="A"))
+        recs.append(Position(ts=t0 + k + 5, mmsi=277591283, lat=56.2027, lon=18.9, sog=0.1, cog=0.0, heading=10,
+                             nav_status=1, station="A"))
+    det, ctx = EncounterDetector(), Context()
+    assert [e for r in recs for e in det.update(r, ctx)] == []
+    # the same two ships side by side, one of them under way: a meeting
+    for r in recs:
+        if r.mmsi == 277591283:
+            r.nav_status = 0
+    det = EncounterDetector()
+    assert {e.kind for r in recs for e in det.update(r, ctx)} == {"encounter"}

@@ -12,6 +12,11 @@ looks only at the 3 x 3 neighbouring cells: thousands of vessels cost little. A 
 it is seen within ``max_distance_m`` at least every ``break_s``; the episode opens (event "open") once it has
 lasted ``min_duration_s`` and closes when the vessels part, speed up, or one falls silent.
 
+Two ships that both report "at anchor" (navigation status 1) near each other are taken to share an
+anchorage, not to meet (``skip_both_at_anchor``): GFW excludes anchorages by place, and the Baltic
+anchorage polygons are not in the data. A transfer under way, drifting or with one ship "at anchor" and
+the other not still counts.
+
 One event per pair: ``mmsi`` is the lower MMSI, ``other_mmsi`` the higher; ``evidence`` is the lower
 MMSI's track, ``measured["other_track"]`` the other's (both thinned).
 """
@@ -75,6 +80,7 @@ class EncounterDetector(Detector):
     cell_deg = 0.01
     reemit_s = 1800.0               # re-emit an open encounter at most this often
     evidence_limit = 200
+    skip_both_at_anchor = True      # two ships "at anchor" side by side share an anchorage
 
     def __init__(self, **params) -> None:
         super().__init__(**params)
@@ -222,6 +228,7 @@ class EncounterDetector(Detector):
         far2 = (max_d * 1.01 / _M_PER_DEG) ** 2
         coslat = _cos(lat * _D2R)  # neighbours are within a few cells: their latitude differs by < 0.03 deg
         max_age = self.max_age_s
+        both_anchor = self.skip_both_at_anchor
         # the 3 x 3 neighbouring cells (as ``_neighbours``), gathered first: pairs may change the grid
         others: list[int] = []
         for r in (row - 1, row, row + 1):
@@ -242,6 +249,8 @@ class EncounterDetector(Detector):
             wl = w.last
             if wl is None or ts - wl[0] > max_age:
                 continue
+            if both_anchor and p.nav_status == 1 and wl[6] == 1:
+                continue  # two ships in one anchorage
             dlat = lat - wl[1]
             if (dlat if dlat >= 0.0 else -dlat) > max_dlat:
                 continue  # the great-circle distance is at least the distance along the meridian
