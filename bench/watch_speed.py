@@ -4,7 +4,10 @@ Run: ``.venv/bin/python bench/watch_speed.py [--repeat 40] [--rounds 2] [--only-
 
 (A) the NMEA ingest path alone (``service.import_paths`` into a temporary SQLite + Parquet store);
 (B) the same path with a ``WatchRunner(make_context())`` hanging off the pipeline as listener for positions
-    and static reports, as ``service.LiveFeed`` attaches it.
+    and static reports, as ``service.LiveFeed`` attaches it;
+(C) the same with the watch in a second process (``WatchWorker``, as ``dkfi serve --watch-process`` runs
+    it): ingest and detection overlap on the machine's two cores; the clock stops only when the worker has
+    processed every record.
 Each is measured in a fresh child process, alternately, in the same run; medians are compared. Printed:
 reports/s of A and B, the ratio B/A (target >= 0.5: all detectors together cost at most half of the
 ingest throughput), peak RSS of each child, and a per-detector breakdown (µs per position, measured
@@ -93,15 +96,32 @@ def child(kind: str, path: str) -> None:
             return p
 
         service.Pipeline = pipeline_with_watch
+    elif kind == "ingest+watch-process":
+        from dkfi.maritime.watch_worker import WatchWorker
+
+        runner = None
+        worker = WatchWorker()  # started (assets, land, ports loaded) outside the timing
+        real = service.Pipeline
+
+        def pipeline_with_worker(*a, **kw):
+            p = real(*a, **kw)
+            info["live"] = _attach_watch(p, worker)
+            return p
+
+        service.Pipeline = pipeline_with_worker
     elif kind != "ingest":
         raise SystemExit(f"unknown child kind {kind}")
     t0 = time.perf_counter()  # the database is created and migrated outside the timing
     report = service.import_paths(engine, [Path(path)], settings, fmt="nmea")
+    if kind == "ingest+watch-process":
+        info["worker"] = worker.close()  # every record detected before the clock stops
     seconds = time.perf_counter() - t0
     assert not report.errors, report.errors
     out = {"kind": kind, "seconds": seconds, "received": report.total.received,
            "positions": report.total.positions, "statics": report.total.statics,
            "peak_rss_mb": round(peak_rss_mb(), 1)}
+    if kind == "ingest+watch-process":
+        out.update(events=info["worker"]["events"], alerts=info["worker"]["alerts"], forgets=info["live"]["forgets"])
     if runner is not None:
         out["events"] = len(runner.engine.events)
         out["alerts"] = len(runner.builder.alerts)
@@ -182,7 +202,7 @@ def main() -> None:
         return
     nmea, sentences = make_nmea(a.repeat)
     print(f"\ninput: {nmea.name} ({sentences:,} VDM sentences)")
-    res: dict[str, list[dict]] = {"ingest": [], "ingest+watch": []}
+    res: dict[str, list[dict]] = {"ingest": [], "ingest+watch": [], "ingest+watch-process": []}
     for r in range(a.rounds):
         for kind in res:
             res[kind].append(run_child(kind, nmea))
@@ -204,6 +224,12 @@ def main() -> None:
     print(f"(A) ingest alone:          {ra:,.0f} reports/s   peak RSS {peak('ingest')} MB")
     print(f"(B) ingest + 9 detectors:  {rb:,.0f} reports/s   peak RSS {peak('ingest+watch')} MB")
     print(f"ratio B/A {rb / ra:.2f} (target >= 0.50); detectors add {per_pos_us:.1f} µs per position")
+    rc = rate("ingest+watch-process")
+    c = res["ingest+watch-process"][-1]
+    print(f"(C) ingest + 9 detectors in a second process (WatchWorker, `dkfi serve --watch-process`): "
+          f"{rc:,.0f} reports/s, parent peak RSS {peak('ingest+watch-process')} MB; {c['events']} events, "
+          f"{c['alerts']} alerts (same as B: {c['events'] == last['events'] and c['alerts'] == last['alerts']})")
+    print(f"ratio C/A {rc / ra:.2f} (target >= 0.50)")
 
 
 if __name__ == "__main__":

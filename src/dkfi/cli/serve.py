@@ -27,6 +27,7 @@ def serve(
     udp: Optional[int] = typer.Option(None, "--udp", help="also ingest NMEA UDP datagrams on this port"),
     mqtt: Optional[str] = typer.Option(None, "--mqtt", help="also ingest a Digitraffic-shaped MQTT feed"),
     watch: bool = typer.Option(True, "--watch/--no-watch", help="run the detectors on the live sources"),
+    watch_process: bool = typer.Option(False, "--watch-process", help="run the detectors in a second process"),
     assets: Optional[Path] = typer.Option(None, "--assets", help="asset GeoJSON for the watch (default: bundled Baltic set)"),
     watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="watch-list CSV for the watch"),
     extra: Optional[List[Path]] = typer.Option(None, "--merge", help="replay these files once, merged by time into --replay"),
@@ -51,7 +52,8 @@ def serve(
         except ValueError as exc:
             raise typer.BadParameter(f"--tcp: {exc}") from None
     live = LiveSources(replay=list(replay or []), speed=speed, loop=loop, tcp=tcp, udp=udp, mqtt=mqtt,
-                       extra=list(extra or []), watch=watch, assets=assets, watchlist=watchlist)
+                       extra=list(extra or []), watch=watch, assets=assets, watchlist=watchlist,
+                       watch_process=watch_process)
     app = create_app(live=live)
     err.print(f"dkfi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -79,7 +81,8 @@ def demo(
               f"at {speed:g}x (data: Danish Maritime Authority), with a simulated anchor drag south of the Sound "
               f"merged in. Open http://127.0.0.1:{port}/ (alerts: /alerts). Ctrl-C stops.")
     serve(host="127.0.0.1", port=port, replay=[bundled_sample()], speed=speed, loop=True,
-          tcp=None, udp=None, mqtt=None, watch=True, assets=None, watchlist=None, extra=[incident])
+          tcp=None, udp=None, mqtt=None, watch=True, assets=None, watchlist=None, extra=[incident],
+          watch_process=False)
 
 
 def _write_demo_incident(path: Path) -> None:

@@ -148,6 +148,7 @@ def live(
     speed: float = typer.Option(1.0, help="replay speed-up"),
     assets: Optional[Path] = typer.Option(None, "--assets", help="asset GeoJSON (default: bundled Baltic set)"),
     watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="watch-list CSV"),
+    watch_process: bool = typer.Option(False, "--watch-process", help="run the detectors in a second process"),
 ) -> None:
     """Run the detectors on live sources and serve the map and alerts pages (alerts pushed as they happen)."""
     from dkfi.cli.serve import serve
@@ -155,4 +156,4 @@ def live(
     if not (tcp or udp or mqtt or replay):
         raise typer.BadParameter("name at least one source: --tcp, --udp, --mqtt or --replay")
     serve(host=host, port=port, replay=replay, speed=speed, loop=False, tcp=tcp, udp=udp, mqtt=mqtt,
-          watch=True, assets=assets, watchlist=watchlist, extra=None)
+          watch=True, assets=assets, watchlist=watchlist, extra=None, watch_process=watch_process)

@@ -154,7 +154,7 @@ class LiveFeed:
     """
 
     def __init__(self, engine: Engine, settings: Settings, bus: InProcessBus | None = None,
-                 flush_interval: float = 2.0, runner=None) -> None:
+                 flush_interval: float = 2.0, runner=None, worker=None) -> None:
         self.pipeline = Pipeline(make_store(engine, settings))
         self.engine = engine
         self.settings = settings
@@ -177,6 +177,10 @@ class LiveFeed:
         if runner is not None:
             self.pipeline.listeners.append(self._detect)
             self.pipeline.static_listeners.append(self._detect)
+        self.worker = worker  # a WatchWorker: the same watch in a second process
+        if worker is not None:
+            self.pipeline.listeners.append(worker.process)
+            self.pipeline.static_listeners.append(worker.process)
 
     def _detect(self, record) -> None:
         for a in self.reviser.process(record):
@@ -187,6 +191,10 @@ class LiveFeed:
         withdrawn = []
         if self.reviser is not None and self.reviser.withdrawn_alerts:
             withdrawn, self.reviser.withdrawn_alerts = self.reviser.withdrawn_alerts, []
+        if self.worker is not None:
+            more, gone = self.worker.results()
+            alerts += more
+            withdrawn += gone
         return self.pipeline.take(), alerts, withdrawn
 
     def _write(self, taken) -> None:

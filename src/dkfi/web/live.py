@@ -21,6 +21,7 @@ class LiveSources:
     mqtt: str | None = None
     extra: list[Path] = field(default_factory=list)  # replayed once, merged by time (a simulated incident)
     watch: bool = True                                 # run the detectors and raise alerts
+    watch_process: bool = False                        # ... in a second process (another core)
     assets: Path | None = None
     watchlist: Path | None = None
 
@@ -32,15 +33,20 @@ class LiveSources:
         from dkfi.maritime import service
         from dkfi.maritime.sources import net
 
-        runner = None
-        if self.watch:
+        runner = worker = None
+        if self.watch and self.watch_process:
+            from dkfi.maritime.watch_worker import WatchWorker
+
+            worker = await asyncio.to_thread(WatchWorker, self.assets, self.watchlist)
+        elif self.watch:
             from dkfi.maritime import watch
 
             ctx = await asyncio.to_thread(watch.make_context, self.assets, self.watchlist)
             runner = watch.WatchRunner(ctx)  # one watch over every source: a vessel may appear in several
+        detector = runner or worker
 
         def feed():
-            return service.LiveFeed(engine, settings, bus, runner=runner)
+            return service.LiveFeed(engine, settings, bus, runner=runner, worker=worker)
 
         tasks = []
         if self.replay or self.extra:
@@ -49,7 +55,7 @@ class LiveSources:
             log.info("replaying %d records (+%d merged) at %gx", len(records), len(extra), self.speed)
             looped = {r.mmsi for r in records}
             # looped ships jump back to where they started: not a case for the detectors
-            on_loop = (lambda: runner.forget(looped)) if runner is not None else None
+            on_loop = (lambda: detector.forget(looped)) if detector is not None else None
             tasks.append(feed().run(service.replay(records, self.speed, self.loop, stop, extra, on_loop), stop))
         if self.tcp:
             host, port = net.parse_endpoint(self.tcp)
@@ -60,7 +66,24 @@ class LiveSources:
             from dkfi.maritime.sources.digitraffic import subscribe
 
             tasks.append(feed().run(subscribe(self.mqtt, stop=stop), stop))
-        results = await asyncio.gather(*tasks, return_exceptions=True)
+        try:
+            results = await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            if worker is not None:
+                await asyncio.to_thread(self._close_worker, worker, engine, settings)
         for r in results:
             if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
                 log.error("live source failed: %s", r)
+
+    @staticmethod
+    def _close_worker(worker, engine, settings) -> None:
+        """Let the worker finish what it was handed and store its last alerts (nothing is lost at shutdown)."""
+        from dkfi.core.db import session_scope
+        from dkfi.maritime import watch
+
+        worker.close(30.0)
+        alerts, withdrawn = worker.results()
+        if alerts or withdrawn:
+            with session_scope(engine) as s:
+                watch.save_alerts(s, alerts, settings.nation)
+                watch.withdraw(s, withdrawn)
