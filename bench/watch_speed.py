@@ -83,33 +83,26 @@ def child(kind: str, path: str) -> None:
     settings = get_settings()
     engine = get_engine(settings.effective_database_url)
     info: dict = {}
-    runner = None
+    runner = worker = None
     if kind == "ingest+watch":
         from dkfi.maritime.watch import WatchRunner, make_context
 
         runner = WatchRunner(make_context())  # assets, land and ports loaded outside the timing
+    elif kind == "ingest+watch-process":
+        from dkfi.maritime.watch_worker import WatchWorker
+
+        worker = WatchWorker()  # started (assets, land, ports loaded) outside the timing
+    detector = runner or worker
+    if detector is not None:
         real = service.Pipeline
 
         def pipeline_with_watch(*a, **kw):
             p = real(*a, **kw)
-            info["live"] = _attach_watch(p, runner)
+            info["live"] = _attach_watch(p, detector)
             return p
 
         service.Pipeline = pipeline_with_watch
-    elif kind == "ingest+watch-process":
-        from dkfi.maritime.watch_worker import WatchWorker
-
-        runner = None
-        worker = WatchWorker()  # started (assets, land, ports loaded) outside the timing
-        real = service.Pipeline
-
-        def pipeline_with_worker(*a, **kw):
-            p = real(*a, **kw)
-            info["live"] = _attach_watch(p, worker)
-            return p
-
-        service.Pipeline = pipeline_with_worker
-    elif kind != "ingest":
+    if kind not in ("ingest", "ingest+watch", "ingest+watch-process"):
         raise SystemExit(f"unknown child kind {kind}")
     t0 = time.perf_counter()  # the database is created and migrated outside the timing
     report = service.import_paths(engine, [Path(path)], settings, fmt="nmea")
