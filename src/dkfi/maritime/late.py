@@ -5,7 +5,10 @@ detectors only look forward, so a late report is not simply fed to them: :class:
 vessel's recent track, puts the late report in its place, and re-runs that vessel's detectors over the
 track. Events that the corrected track still produces are re-emitted (revised); events of that vessel in
 the window that it no longer produces are withdrawn (an AIS gap that late reports filled, for instance).
-Reports older than the kept window are stored by the picture but cannot revise detection.
+Reports older than the kept window are stored by the picture but cannot revise detection. Reports late
+by less than ``tolerance_s`` (60 s: the jitter between terrestrial receivers' clocks) go to the detectors
+as they are, which skip what is not newer than what they have seen: re-running a track for every such
+report would cost more than it could change.
 """
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ CROSS_VESSEL = frozenset({"encounter"})
 class Reviser:
     """Wraps a :class:`dkfi.maritime.watch.WatchRunner` for live feeds."""
 
-    def __init__(self, runner, window_s: float = 2 * 3600.0, max_points: int = 256, tolerance_s: float = 1.0) -> None:
+    def __init__(self, runner, window_s: float = 2 * 3600.0, max_points: int = 256, tolerance_s: float = 60.0) -> None:
         self.runner = runner
         self.window_s = window_s
         self.max_points = max_points
