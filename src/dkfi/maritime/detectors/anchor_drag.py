@@ -51,6 +51,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from dkfi.maritime.detectors.base import (
+    keep_evidence,
     KNOT_MS, Context, Detector, Event, TrackPoint, angle_diff, haversine_m, thin,
 )
 from dkfi.maritime.records import Position
@@ -308,12 +309,7 @@ class AnchorDragDetector(Detector):
     def _add(self, st, p, tp, prev, near, crossed, usual, recent_sog, contradiction) -> bool:
         st.run_n += 1
         st.run_last_ts = p.ts
-        st.points.append(tp)
-        if len(st.points) > self.max_points:
-            st.points = thin(st.points, self.max_points // 2)
-        st.sogs.append(p.sog)
-        if len(st.sogs) > self.max_points:
-            st.sogs = st.sogs[::2]
+        keep_evidence(st, tp, p.sog, self.max_points)
         if p.cog is not None and p.cog < 360 and p.heading is not None and p.heading < 360 and p.sog >= 1.0:
             st.yaws.append(angle_diff(p.cog, p.heading))
             if len(st.yaws) > self.max_points:

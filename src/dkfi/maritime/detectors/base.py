@@ -98,6 +98,16 @@ def thin(points: list[TrackPoint], limit: int = 200) -> list[TrackPoint]:
     return [points[round(i * step)] for i in range(limit)]
 
 
+def keep_evidence(st, tp: TrackPoint, sog: float, limit: int) -> None:
+    """Append a point and its speed to an episode's ``points``/``sogs``, halving either past ``limit``."""
+    st.points.append(tp)
+    if len(st.points) > limit:
+        st.points = thin(st.points, limit // 2)
+    st.sogs.append(sog)
+    if len(st.sogs) > limit:
+        st.sogs = st.sogs[::2]
+
+
 @dataclass
 class Context:
     """What detectors may consult besides the record: assets, land, ports, static data, watch list.

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import shapely
 
-from dkfi.maritime.detectors.base import Context, Detector, Event, TrackPoint, haversine_m, thin
+from dkfi.maritime.detectors.base import Context, Detector, Event, TrackPoint, haversine_m, keep_evidence, thin
 from dkfi.maritime.records import Position
 
 
@@ -122,12 +122,7 @@ class LoiteringDetector(Detector):
             st.radius_m = 0.0
             st.place, st.place_m = place
         st.last_q_ts = p.ts
-        st.points.append(tp)
-        if len(st.points) > self.max_points:
-            st.points = thin(st.points, self.max_points // 2)
-        st.sogs.append(p.sog)
-        if len(st.sogs) > self.max_points:
-            st.sogs = st.sogs[::2]
+        keep_evidence(st, tp, p.sog, self.max_points)
         if p.nav_status is not None:
             st.statuses.add(p.nav_status)
         st.radius_m = max(st.radius_m, haversine_m(st.first.lat, st.first.lon, p.lat, p.lon))
