@@ -79,3 +79,24 @@ def engine(db_url):
     from dkfi.core.db import get_engine
 
     return get_engine(db_url)
+
+
+def make_user(url: str, name: str, nation: str = "DNK", clearance: str = "SECRET", roles=("operator",),
+              password: str = "correct horse battery") -> str:
+    """A local account straight in the database at ``url``; returns its password."""
+    from dkfi.core.db import get_engine, session_scope
+    from dkfi.core.identity import add_user
+
+    with session_scope(get_engine(url)) as s:
+        add_user(s, name, nation, clearance, list(roles), password)
+    return password
+
+
+def login(client, url: str, name: str = "op-dk", nation: str = "DNK", clearance: str = "SECRET",
+          roles=("operator",)) -> dict:
+    """Make a user, log it in through ``POST /api/auth/token`` and send its bearer token from now on."""
+    pw = make_user(url, name, nation, clearance, roles)
+    r = client.post("/api/auth/token", data={"username": name, "password": pw})
+    assert r.status_code == 200, r.text
+    client.headers["Authorization"] = f"Bearer {r.json()['access_token']}"
+    return r.json()

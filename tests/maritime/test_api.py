@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import login
+
 from dkfi.maritime.pipeline import Pipeline
 from dkfi.maritime.records import Position, Static
 
@@ -28,6 +30,7 @@ def client(db_url):
     ])
     pipe.flush()
     with TestClient(app) as c:
+        login(c, db_url)
         yield c
 
 

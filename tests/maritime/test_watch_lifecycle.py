@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.conftest import login
+
 from dkfi.core.db import session_scope
 from dkfi.maritime import watch
 from dkfi.maritime.alerts import AlertBuilder
@@ -100,6 +102,7 @@ def test_alert_api(db_url):
         [rec] = watch.save_alerts(s, b.final(), "DNK")
         alert_id = rec.id
     with TestClient(create_app(db_url)) as c:
+        login(c, db_url, "duty-dk")
         [a] = c.get("/api/alerts").json()
         assert a["kind"] == "anchor_drag" and a["status"] == "new" and a["label"]["classification"] == "RESTRICTED"
         r = c.post(f"/api/alerts/{alert_id}/actions", json={"action": "close", "actor": "x"})

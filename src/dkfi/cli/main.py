@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from dkfi.cli import ais, db, serve, sim, watch
+from dkfi.cli import ais, audit, db, serve, sim, users, watch
 
 app = typer.Typer(
     name="dkfi",
@@ -17,6 +17,8 @@ app.add_typer(ais.app, name="ais")
 app.add_typer(db.app, name="db")
 app.add_typer(watch.app, name="watch")
 app.add_typer(sim.app, name="sim")
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
 

@@ -22,6 +22,20 @@ class Settings(BaseSettings):
     bus: str = Field(default="memory", description="Event bus: 'memory' (in-process) or 'nats'")
     nats_url: str = Field(default="nats://127.0.0.1:4222")
     mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="Digitraffic-shaped MQTT broker")
+    # identity
+    secret_key: str | None = Field(default=None, description="HMAC key of this node's own tokens; default: a "
+                                   "random key kept in <data_dir>/secret.key")
+    token_ttl_s: int = Field(default=8 * 3600, description="lifetime of tokens this node issues (seconds)")
+    login_attempts: int = Field(default=5, description="failed logins allowed per user and address per window")
+    login_window_s: float = Field(default=300.0, description="window of the login rate limit (seconds)")
+    oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer whose tokens are accepted")
+    oidc_audience: str | None = Field(default=None, description="expected 'aud' of identity-provider tokens")
+    oidc_jwks: str | None = Field(default=None, description="JWKS of the issuer: a file path or an https URL")
+    oidc_claim_name: str = Field(default="preferred_username")
+    oidc_claim_nation: str = Field(default="nation")
+    oidc_claim_clearance: str = Field(default="clearance")
+    oidc_claim_roles: str = Field(default="roles")
+    cookie_secure: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
 
     @property
     def effective_database_url(self) -> str:

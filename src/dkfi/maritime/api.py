@@ -10,7 +10,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
+from dkfi.core.access import can_see, denied_get, polars_visible
 from dkfi.core.bus import get_bus
+from dkfi.core.security import PrincipalDep, UserSession, require
 from dkfi.core.times import iso_ts, iso_utc as _iso
 from dkfi.maritime import service
 from dkfi.maritime.aistext import nav_status_text, ship_type_text
@@ -20,16 +22,8 @@ from dkfi.maritime.schemas import AlertAction, AlertOut, LabelOut, Problem, Vess
 router = APIRouter(prefix="/api", tags=["maritime"])
 
 
-def db_session(request: Request) -> Iterator[Session]:
-    s = Session(request.app.state.engine, expire_on_commit=False)
-    try:
-        yield s
-        s.commit()
-    finally:
-        s.close()
-
-
-SessionDep = Annotated[Session, Depends(db_session)]
+# Every route takes a UserSession: its queries see only what the caller may see (dkfi.core.access).
+SessionDep = UserSession
 
 
 def _parse_time(name: str, text: str | None) -> float | None:
@@ -91,6 +85,7 @@ def vessel_out(v: Vessel) -> VesselOut:
 def vessel(mmsi: int, session: SessionDep) -> VesselOut:
     v = service.get_vessel(session, mmsi) if 0 <= mmsi <= 999_999_999 else None
     if v is None:
+        denied_get(session, Vessel, mmsi)
         raise HTTPException(404, f"no vessel with MMSI {mmsi}")
     return vessel_out(v)
 
@@ -109,8 +104,10 @@ def track(
     if t0 is not None and t1 is not None and t0 > t1:
         raise HTTPException(422, f"start {start} is after end {end}")
     if not (0 <= mmsi <= 999_999_999) or service.get_vessel(session, mmsi) is None:
+        if 0 <= mmsi <= 999_999_999:
+            denied_get(session, Vessel, mmsi)
         raise HTTPException(404, f"no vessel with MMSI {mmsi}")
-    df = request.app.state.store.track(mmsi, t0, t1)
+    df = polars_visible(request.state.principal, request.app.state.store.track(mmsi, t0, t1))
     coords = [[lon, lat] for lon, lat in zip(df["lon"].to_list(), df["lat"].to_list())]
     points = [
         {"type": "Feature", "geometry": {"type": "Point", "coordinates": [r["lon"], r["lat"]]},
@@ -132,8 +129,11 @@ def stats(request: Request, session: SessionDep) -> dict:
             response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}},
                              "description": "each event's data is a JSON array of position updates"}})
-async def stream_positions(request: Request, interval: Annotated[float, Query(ge=0.1, le=10)] = 0.5):
-    """Position updates batched every ``interval`` seconds; a comment line every 15 s keeps proxies open."""
+async def stream_positions(request: Request, principal: PrincipalDep,
+                           interval: Annotated[float, Query(ge=0.1, le=10)] = 0.5):
+    """Position updates batched every ``interval`` seconds; a comment line every 15 s keeps proxies open.
+
+    Only updates the caller may see are sent (each message carries its label)."""
     bus = get_bus()
 
     async def events():
@@ -154,7 +154,8 @@ async def stream_positions(request: Request, interval: Annotated[float, Query(ge
                 batch = {}
                 while not queue.empty():
                     m = queue.get_nowait()
-                    batch[m["mmsi"]] = m  # the newest per vessel is enough for the map
+                    if can_see(principal, m):
+                        batch[m["mmsi"]] = m  # the newest per vessel is enough for the map
                 if batch:
                     idle = 0.0
                     yield f"data: {json.dumps(list(batch.values()), separators=(',', ':'))}\n\n"
@@ -209,19 +210,22 @@ def alert(alert_id: int, session: SessionDep) -> dict:
 
     r = session.get(AlertRecord, alert_id) if 0 < alert_id < 2**31 else None
     if r is None:
+        if 0 < alert_id < 2**31:
+            denied_get(session, AlertRecord, alert_id)
         raise HTTPException(404, f"no alert with id {alert_id}")
     return alert_out(r, full=True, changes=watch.changes(session, r.id)).model_dump(mode="json")
 
 
 @router.post("/alerts/{alert_id}/actions", summary="Acknowledge, assign, close, reopen or annotate an alert",
              responses={404: {"model": Problem}, 409: {"model": Problem}})
-def alert_action(alert_id: int, body: "AlertAction", session: SessionDep) -> dict:
+def alert_action(alert_id: int, body: "AlertAction", session: SessionDep, principal=require("act")) -> dict:
+    """The actor recorded is the logged-in user (``body.actor`` is ignored when it differs)."""
     from dkfi.maritime import watch
 
     if not 0 < alert_id < 2**31:
         raise HTTPException(404, f"no alert with id {alert_id}")
     try:
-        r = watch.act(session, alert_id, body.action, body.actor, unit=body.unit, nation=body.nation,
+        r = watch.act(session, alert_id, body.action, principal.name, unit=body.unit, nation=body.nation,
                       outcome=body.outcome, notes=body.notes)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from None
@@ -233,7 +237,8 @@ def alert_action(alert_id: int, body: "AlertAction", session: SessionDep) -> dic
 
 @router.get("/stream/alerts", summary="Live alerts (server-sent events)", response_class=StreamingResponse,
             responses={200: {"content": {"text/event-stream": {}}, "description": "each event is one alert summary"}})
-async def stream_alerts(request: Request):
+async def stream_alerts(request: Request, principal: PrincipalDep):
+    """Alerts as they are raised or change; only those the caller may see."""
     from dkfi.maritime.service import ALERTS_SUBJECT
 
     bus = get_bus()
@@ -249,6 +254,8 @@ async def stream_alerts(request: Request):
                     if await request.is_disconnected():
                         break
                     yield ": keep-alive\n\n"
+                    continue
+                if not can_see(principal, msg):
                     continue
                 yield f"data: {json.dumps(msg, separators=(',', ':'), default=str)}\n\n"
         finally:

@@ -53,7 +53,7 @@ class AlertAction(BaseModel):
     """A lifecycle action on an alert."""
 
     action: str = Field(description="acknowledge | assign | close | reopen | note")
-    actor: str = Field(min_length=1, max_length=128, description="who takes the action")
+    actor: str | None = Field(default=None, max_length=128, description="ignored over HTTP: the logged-in user is recorded")
     unit: str | None = Field(None, max_length=128, description="with assign: the unit")
     nation: str | None = Field(None, description="with assign: DNK or FIN")
     outcome: str | None = Field(None, description="with close: false_alarm | confirmed | handed_to_coast_guard | handed_to_police")

@@ -136,13 +136,14 @@ def import_paths(
 
 # ---- live feeds ----------------------------------------------------------------------------
 
-def position_message(p: Position, static: Static | None) -> dict:
-    """A position update as the live stream sends it."""
+def position_message(p: Position, static: Static | None, label: dict | None = None) -> dict:
+    """A position update as the live stream sends it, with the label of the picture it belongs to."""
     return {
         "mmsi": p.mmsi, "lat": p.lat, "lon": p.lon, "sog": p.sog, "cog": p.cog, "heading": p.heading,
         "nav_status": p.nav_status, "station": str(p.station),
         "time": iso_ts(p.ts),
         "name": static.name if static else None, "ship_type": static.ship_type if static else None,
+        "label": label,
     }
 
 
@@ -169,9 +170,13 @@ class LiveFeed:
             self.reviser = Reviser(runner)  # late reports revise or withdraw what they contradict
         if bus is not None:
             static = self.pipeline.static
+            store = self.pipeline.store
+            label = {"classification": store.label.classification.name,
+                     "releasable_to": list(store.label.releasable_to), "policy": store.label.policy,
+                     "owner_nation": store.owner_nation}
 
             def publish(p: Position) -> None:
-                bus.publish(POSITIONS_SUBJECT, position_message(p, static.get(p.mmsi)))
+                bus.publish(POSITIONS_SUBJECT, position_message(p, static.get(p.mmsi), label))
 
             self.pipeline.listeners.append(publish)
         if runner is not None:

@@ -89,16 +89,20 @@ class Store:
         return out
 
     def track(self, mmsi: int, start: float | None = None, end: float | None = None) -> pl.DataFrame:
-        """All stored positions of ``mmsi`` between ``start`` and ``end`` (epoch s), in time order."""
+        """All stored positions of ``mmsi`` between ``start`` and ``end`` (epoch s), in time order, with the
+        label columns of each row (``owner_nation``, ``classification``, ``releasable_to``)."""
         files = self._day_files("positions", start, end)
+        cols = list(POSITION_SCHEMA) + ["owner_nation", "classification", "releasable_to"]
         if not files:
-            return pl.DataFrame(schema=POSITION_SCHEMA)
+            return pl.DataFrame(schema=POSITION_SCHEMA).with_columns(
+                pl.lit(None, pl.String).alias("owner_nation"), pl.lit(None, pl.String).alias("classification"),
+                pl.lit(None, pl.String).alias("releasable_to"))
         lf = pl.scan_parquet(files).filter(pl.col("mmsi") == mmsi)
         if start is not None:
             lf = lf.filter(pl.col("ts") >= start)
         if end is not None:
             lf = lf.filter(pl.col("ts") <= end)
-        return lf.select(list(POSITION_SCHEMA)).sort("ts").unique(subset=["ts", "lat", "lon"], keep="first",
+        return lf.select(cols).sort("ts").unique(subset=["ts", "lat", "lon"], keep="first",
                                                                    maintain_order=True).collect()
 
     def history_positions(self, start: float | None = None, end: float | None = None) -> pl.LazyFrame:

@@ -5,7 +5,10 @@ import asyncio
 import contextlib
 from pathlib import Path
 
-from fastapi import FastAPI
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
@@ -13,6 +16,22 @@ import dkfi
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+def domain_routers() -> list:
+    """The routers of the sharing domain (labels, audit, exports, federation), each in its own module."""
+    import importlib
+
+    out = []
+    for name in ("dkfi.sharing.api", "dkfi.sharing.export_api", "dkfi.sharing.federation_api"):
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        out.append(mod.router)
+    return out
 
 
 def create_app(database_url: str | None = None, live=None) -> FastAPI:
@@ -26,7 +45,8 @@ def create_app(database_url: str | None = None, live=None) -> FastAPI:
     from dkfi.core.db import get_engine
     from dkfi.maritime.api import router as maritime_router
     from dkfi.maritime.service import make_store
-    from dkfi.web import pages
+    from dkfi.core.security import NotLoggedIn
+    from dkfi.web import auth, pages
 
     settings = get_settings()
     engine = get_engine(database_url or settings.effective_database_url)
@@ -54,7 +74,15 @@ def create_app(database_url: str | None = None, live=None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.store = make_store(engine, settings)
+    app.include_router(auth.router)
     app.include_router(maritime_router)
     app.include_router(pages.router)
+    for router in domain_routers():
+        app.include_router(router)
+
+    @app.exception_handler(NotLoggedIn)
+    async def _to_login(request: Request, exc: NotLoggedIn):
+        return RedirectResponse(f"/login?next={quote(str(exc))}", 303)
+
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -5,14 +5,17 @@ import hashlib
 from functools import lru_cache
 from pathlib import Path
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import dkfi
+from dkfi.core.access import open_session
+from dkfi.core.identity import Principal
 from dkfi.core.labels import Classification
+from dkfi.core.security import CSRF_COOKIE, PrincipalDep, UserSession, page_principal
 from dkfi.web.app import TEMPLATES_DIR
 
 GEO_DIR = Path(dkfi.__file__).resolve().parent / "data" / "geo"
@@ -34,40 +37,49 @@ def _level(name: str | None) -> int:
         return len(Classification)   # unknown: above everything known, so never under-marked
 
 
-def _banner(request: Request, statuses: tuple[str, ...] | None = None) -> str:
-    """The page banner: the highest of the node's banner and the labels of the alerts the page may show."""
-    from dkfi.maritime.models import AlertRecord
+def _banner(request: Request, p: Principal, statuses: tuple[str, ...] | None = None) -> str:
+    """The page banner: the highest of the node's banner and the labels of the records the page may show
+    to this user (the query goes through the user's access filter, so it is never higher than what they see)."""
+    from dkfi.maritime.models import AlertRecord, Vessel
 
     names = {request.app.state.settings.banner}
     q = select(AlertRecord.classification).distinct()
     if statuses is not None:
         q = q.where(AlertRecord.status.in_(statuses))
-    with Session(request.app.state.engine) as s:
+    with open_session(request.app.state.engine, p) as s:
         names.update(s.scalars(q))
+        names.update(s.scalars(select(Vessel.classification).distinct()))
     return max(names, key=_level).upper()
+
+
+PagePrincipal = Depends(page_principal)
 
 
 def _page(request: Request, template: str, banner: str, **extra) -> HTMLResponse:
     settings = request.app.state.settings
+    p: Principal = request.state.principal
     return templates.TemplateResponse(request, template, {
         "nation": settings.nation,
         "banner": banner,
         "version": dkfi.__version__,
+        "user": p.as_dict(),
+        "may": sorted(p.actions),
+        "csrf": request.cookies.get(CSRF_COOKIE, ""),
         **extra,
     })
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
-def map_page(request: Request):
-    return _page(request, "map.html", _banner(request, OPEN_STATUSES), page="map")
+def map_page(request: Request, p: Principal = PagePrincipal):
+    return _page(request, "map.html", _banner(request, p, OPEN_STATUSES), page="map")
 
 
 @router.get("/alerts", response_class=HTMLResponse, include_in_schema=False)
-def alerts_page(request: Request):
+def alerts_page(request: Request, p: Principal = PagePrincipal):
     from dkfi.maritime import watch
     from dkfi.maritime.alerts import KIND_POINTS
 
-    return _page(request, "alerts.html", _banner(request), page="alerts",
+    return _page(request, "alerts.html", _banner(request, p), page="alerts",
                  statuses=watch.STATUSES, outcomes=watch.OUTCOMES, severities=SEVERITIES,
                  kinds=sorted(set(KIND_POINTS) | set(watch.detector_classes())))
 
@@ -87,6 +99,7 @@ def _alert_point(evidence: list, kind: str) -> tuple[float, float] | None:
             responses={422: {"description": "unknown status"}})
 def geo_alerts(
     request: Request,
+    s: UserSession,
     status: str = Query(",".join(OPEN_STATUSES), description="comma-separated statuses; default the open ones"),
     limit: int = Query(2000, ge=1, le=10_000),
 ) -> Response:
@@ -103,18 +116,18 @@ def geo_alerts(
     if wanted:
         q = q.where(AlertRecord.status.in_(wanted))
     features = []
-    with Session(request.app.state.engine) as s:
-        for r in s.scalars(q):
-            pt = _alert_point(r.evidence, r.kind)
-            if pt is None:
-                continue
-            d = watch.summary_dict(r)
-            props = {k: d[k] for k in ("id", "kind", "mmsi", "vessel_name", "asset", "start", "severity", "score",
-                                        "summary", "status", "assigned_to")}
-            props["classification"] = d["label"]["classification"]
-            props["releasable_to"] = d["label"]["releasable_to"]
-            features.append({"type": "Feature", "id": r.id, "geometry": {"type": "Point", "coordinates": list(pt)},
-                             "properties": props})
+    # s is the user's session: only alerts the caller may see
+    for r in s.scalars(q):
+        pt = _alert_point(r.evidence, r.kind)
+        if pt is None:
+            continue
+        d = watch.summary_dict(r)
+        props = {k: d[k] for k in ("id", "kind", "mmsi", "vessel_name", "asset", "start", "severity", "score",
+                                    "summary", "status", "assigned_to")}
+        props["classification"] = d["label"]["classification"]
+        props["releasable_to"] = d["label"]["releasable_to"]
+        features.append({"type": "Feature", "id": r.id, "geometry": {"type": "Point", "coordinates": list(pt)},
+                         "properties": props})
     return JSONResponse({"type": "FeatureCollection", "features": features},
                         media_type="application/geo+json", headers={"Cache-Control": "no-store"})
 
@@ -127,7 +140,8 @@ def _geo(layer: str) -> tuple[bytes, str]:
 
 @router.get("/api/geo/{layer}", tags=["map"], summary="A packaged map layer as GeoJSON (land, assets)",
             responses={200: {"content": {"application/geo+json": {}}}, 404: {"description": "unknown layer"}})
-def geo_layer(layer: str, request: Request) -> Response:
+def geo_layer(layer: str, request: Request, p: PrincipalDep) -> Response:
+    """Packaged open data (land polygons; cables and pipelines from public sources): UNCLASSIFIED."""
     if layer not in GEO_LAYERS:
         return JSONResponse({"detail": f"unknown map layer {layer!r}; known layers: {', '.join(GEO_LAYERS)}"},
                             status_code=404)

@@ -1,0 +1,170 @@
+"""Access control in one place: what a principal may see, enforced on every ORM query of a user's session.
+
+The rule (issue 4): a record is visible to a user only if the user's clearance dominates its classification,
+the user's nation is the record's owner or in its releasable-to, and the user's role allows the action.
+
+Enforcement: :func:`user_session` opens a session that carries its principal. A ``do_orm_execute`` hook adds
+``with_loader_criteria`` for every labelled table to every ORM SELECT, UPDATE and DELETE of such a session
+(lists, gets, counts, joins, relationship loads alike), so a route cannot forget the filter: it never holds
+an unfiltered session. Records that do not come from the database (bus messages of the live streams, Parquet
+history rows, bundled GeoJSON layers) pass :func:`can_see` / :func:`visible_rows` with the same rule.
+Sessions without a principal are the node's own machinery (ingest, watch, federation, CLI jobs run by the
+node's operator); the web application never hands one to a route (``dkfi.web.auth``).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterable, Iterator
+
+from sqlalchemy import and_, event, literal, or_
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from dkfi.core.identity import Principal
+from dkfi.core.labels import Classification, Label, LabelledMixin, parse_releasable
+
+
+class AccessDenied(Exception):
+    """The principal may not do this (the message names the action and the reason)."""
+
+
+def labelled_models() -> list[type]:
+    """Every mapped class that carries a label."""
+    out, todo = [], list(LabelledMixin.__subclasses__())
+    while todo:
+        c = todo.pop()
+        todo.extend(c.__subclasses__())
+        if hasattr(c, "__table__"):
+            out.append(c)
+    return out
+
+
+def allowed_levels(p: Principal) -> list[str]:
+    return [c.name for c in Classification if c <= p.clearance]
+
+
+def visible_clause(model, p: Principal):
+    """SQL condition: the principal may read rows of ``model`` (a labelled class)."""
+    rel = (literal(",") + model.releasable_to + literal(",")).like(f"%,{p.nation},%")
+    return and_(model.classification.in_(allowed_levels(p)), or_(model.owner_nation == p.nation, rel))
+
+
+def meets(p: Principal, classification: str | Classification, releasable_to, owner_nation: str) -> bool:
+    """The pure rule on label fields (strings as stored, or parsed values)."""
+    if p.system:
+        return True
+    level = classification if isinstance(classification, Classification) else Classification.parse(classification)
+    if level > p.clearance:
+        return False
+    rel = parse_releasable(releasable_to) if isinstance(releasable_to, str) else tuple(releasable_to or ())
+    return owner_nation == p.nation or p.nation in rel
+
+
+def can_see(p: Principal, record) -> bool:
+    """Is a labelled record (ORM object, or a dict with label fields) visible to ``p``?"""
+    if isinstance(record, dict):
+        lab = record.get("label") or record
+        return meets(p, lab.get("classification", "SECRET"), lab.get("releasable_to", ""),
+                     lab.get("owner_nation", record.get("owner_nation", "")))
+    return meets(p, record.classification, record.releasable_to, record.owner_nation)
+
+
+def check(p: Principal, action: str, record=None) -> None:
+    """Raise :class:`AccessDenied` unless ``p``'s roles allow ``action`` (on ``record``, if given)."""
+    if not p.may(action):
+        raise AccessDenied(f"{p.name}: role(s) {', '.join(sorted(p.roles)) or 'none'} may not {action}")
+    if record is not None and not can_see(p, record):
+        raise AccessDenied(f"{p.name}: not entitled to this record")
+
+
+def check_label_change(p: Principal, record) -> None:
+    """Only the owner nation may change a record's label (and only with the ``label`` action)."""
+    check(p, "label", record)
+    if record.owner_nation != p.nation:
+        raise AccessDenied(f"{p.name} ({p.nation}): only the owner nation {record.owner_nation} may change this label")
+
+
+def label_fields(label: Label, owner_nation: str) -> dict:
+    return {"classification": label.classification.name, "releasable_to": list(label.releasable_to),
+            "policy": label.policy, "owner_nation": owner_nation}
+
+
+def visible_rows(p: Principal, rows: Iterable[dict]) -> list[dict]:
+    return [r for r in rows if can_see(p, r)]
+
+
+def polars_visible(p: Principal, frame):
+    """Rows of a Polars frame with label columns (``classification``, ``releasable_to``, ``owner_nation``)
+    that ``p`` may see (Parquet history carries these columns in every row)."""
+    import polars as pl
+
+    if p.system or frame.height == 0:
+        return frame
+    rel = (pl.lit(",") + pl.col("releasable_to") + pl.lit(",")).str.contains(f",{p.nation},", literal=True)
+    return frame.filter(pl.col("classification").is_in(allowed_levels(p))
+                        & ((pl.col("owner_nation") == p.nation) | rel))
+
+
+def denied_get(session: Session, model, ident) -> None:
+    """Record a denial when a user asked for a record that exists but is not visible to them.
+
+    The caller answers 404 either way (no one learns that a record exists from the answer); the audit log
+    keeps the attempt. The existence check reads the table directly (Core), beside the ORM filter."""
+    from sqlalchemy import select
+
+    from dkfi.core import audit
+
+    p = principal_of_session(session)
+    if p is None or p.system:
+        return
+    pk = model.__table__.primary_key.columns[0]
+    row = session.connection().execute(
+        select(model.__table__.c.classification).where(pk == ident)).first()
+    if row is not None:
+        audit.record(session, "read", model.__table__.name, ident, classification=row[0], decision="deny",
+                     detail={"reason": "label not satisfied"})
+        session.commit()  # the route answers 404 next, which rolls back what is not committed
+
+
+# ---- the session hook --------------------------------------------------------------------------------
+
+PRINCIPAL_KEY = "dkfi.principal"
+
+
+def principal_of_session(session: Session) -> Principal | None:
+    return session.info.get(PRINCIPAL_KEY)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _filter_labelled(state: ORMExecuteState) -> None:
+    p: Principal | None = state.session.info.get(PRINCIPAL_KEY)
+    if p is None or p.system:
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    opts = [with_loader_criteria(m, visible_clause(m, p), include_aliases=True) for m in labelled_models()]
+    state.statement = state.statement.options(*opts)
+
+
+@contextmanager
+def user_session(engine: Engine, p: Principal) -> Iterator[Session]:
+    """A transaction whose every ORM query sees only what ``p`` may see."""
+    s = Session(engine, expire_on_commit=False, info={PRINCIPAL_KEY: p})
+    try:
+        yield s
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
+    finally:
+        s.close()
+
+
+def open_session(engine: Engine, p: Principal) -> Session:
+    """Like :func:`user_session`, for callers (FastAPI dependencies) that manage commit and close."""
+    return Session(engine, expire_on_commit=False, info={PRINCIPAL_KEY: p})
+
+
+def system_session(engine: Engine, nation: str, name: str = "system") -> Session:
+    return Session(engine, expire_on_commit=False, info={PRINCIPAL_KEY: Principal.node(nation, name)})
+from dkfi.core import audit as _audit_hooks  # noqa: E402,F401  (registers the audit hooks on every session)

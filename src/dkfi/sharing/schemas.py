@@ -1,0 +1,48 @@
+"""API types of the sharing domain."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class LabelIn(BaseModel):
+    """A new label for a record (only its owner nation may set it)."""
+
+    classification: str | None = Field(default=None, max_length=32,
+                                       description="UNCLASSIFIED | RESTRICTED | CONFIDENTIAL | SECRET (or a national "
+                                                   "equivalent); omitted: unchanged")
+    releasable_to: list[str] | None = Field(default=None, max_length=64,
+                                            description="ISO 3166 alpha-3 codes, e.g. [\"DNK\", \"FIN\"]; omitted: "
+                                                        "unchanged")
+    categories: list[str] | None = Field(default=None, max_length=32,
+                                         description="TAGNAME:TYPE:VALUE strings; omitted: unchanged")
+    downgrade: bool = Field(default=False, description="confirm lowering the classification")
+
+
+class LabelOut(BaseModel):
+    record_type: str
+    id: str
+    owner_nation: str
+    classification: str
+    releasable_to: list[str]
+    policy: str
+    categories: list[str]
+    created: str | None = None
+    reviewed: str | None = None
+    display: str
+    changes: list[str] = []
+
+
+class AuditOut(BaseModel):
+    seq: int
+    at: str
+    actor: str
+    actor_nation: str
+    action: str
+    object_type: str
+    object_id: str
+    object_classification: str
+    decision: str
+    remote: str | None
+    detail: dict
+    hash: str
+    label: dict
