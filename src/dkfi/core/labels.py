@@ -115,7 +115,7 @@ class Label:
     def __post_init__(self) -> None:
         object.__setattr__(self, "releasable_to", _norm_nations(self.releasable_to))
         object.__setattr__(self, "categories", _norm_categories(self.categories))
-        mark = (self.privacy_mark or "").strip()
+        mark = " ".join((self.privacy_mark or "").split())  # one line: runs of white space become one space
         object.__setattr__(self, "privacy_mark", mark or None)
 
     def releasable_text(self) -> str:
@@ -240,7 +240,7 @@ def make_category(tag: str, type: CategoryType | str, value: str) -> str:
         ctype = CategoryType(str(getattr(type, "value", type)).strip().upper())
     except ValueError:
         raise ValueError(f"category type {type!r} is not one of PERMISSIVE, RESTRICTIVE, INFORMATIVE") from None
-    value = (value or "").strip()
+    value = " ".join((value or "").split())
     if not tag:
         raise ValueError("category tag name is empty")
     if ":" in tag or ";" in tag:
@@ -406,16 +406,17 @@ def validate_change(old: Label, new: Label, owner_nation: str, actor_nation: str
     Only the owner nation may change a label. The owner may raise the classification, narrow or widen
     releasability (widening is sharing), change permissive and informative categories, policy and
     privacy mark, and add restrictive categories. Lowering the classification or removing a
-    restrictive category is a downgrade and needs ``downgrade=True``. Raises `LabelChangeError`;
-    returns human-readable change descriptions for the audit log (empty when nothing changed).
+    restrictive category is a downgrade and needs ``downgrade=True``. Raises `LabelChangeError` (also
+    for a non-owner whose "change" changes nothing); returns human-readable change descriptions for the
+    audit log (empty when the owner changed nothing).
     """
     owner, actor = _nation(owner_nation, "owner"), _nation(actor_nation, "actor")
     changes = describe_change(old, new)
+    if actor != owner:  # refused even when nothing would change: the attempt itself is not the actor's to make
+        raise LabelChangeError(f"only the owner nation {owner} may change this label; {actor} may not"
+                               + (f" ({'; '.join(changes)})" if changes else ""), "not_owner")
     if not changes:
         return ()
-    if actor != owner:
-        raise LabelChangeError(f"only the owner nation {owner} may change this label; {actor} may not "
-                               f"({'; '.join(changes)})", "not_owner")
     if not downgrade:
         if new.classification < old.classification:
             raise LabelChangeError(f"lowering {old.classification.name} to {new.classification.name} is a "
