@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     oidc_claim_clearance: str = Field(default="clearance")
     oidc_claim_roles: str = Field(default="roles")
     cookie_secure: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
+    tak_servers: str = Field(default="", description="TAK servers exports may be sent to: comma list of "
+                             "tcp://host:port or udp://host:port (e.g. tcp://127.0.0.1:8087,udp://127.0.0.1:6969)")
 
     @property
     def effective_database_url(self) -> str:
