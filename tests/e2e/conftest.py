@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import make_user
+
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "src" / "dkfi" / "web" / "static" / "vendor"
 SHARED_SAMPLE = ROOT.parent / "shared" / "data" / "ais" / "nmea" / "dma_aisabnormal" / "ais-sample.txt.gz"
@@ -85,6 +87,7 @@ def make_app(tmp: Path):
     get_settings.cache_clear()
     try:
         app = create_app(url)   # keeps its own settings object
+        make_user(url, E2E_USER, "DNK", "SECRET", ("operator",), E2E_PASSWORD)
     finally:
         for k, v in saved.items():
             if v is None:
@@ -93,6 +96,20 @@ def make_app(tmp: Path):
                 os.environ[k] = v
         get_settings.cache_clear()
     return app, url
+
+
+E2E_USER = "e2e-officer"
+E2E_PASSWORD = "e2e password 1"
+
+
+def log_in(pg, user: str = E2E_USER, password: str = E2E_PASSWORD) -> None:
+    """Log in through the login page, as a user would."""
+    pg.goto("/login")
+    pg.locator('input[name="username"]').fill(user)
+    pg.locator('input[name="password"]').fill(password)
+    with pg.expect_navigation():
+        pg.get_by_role("button", name="Log in").click()
+    assert "/login" not in pg.url, pg.content()[:500]
 
 
 def dispose(url: str) -> None:
@@ -161,6 +178,7 @@ def page(browser, server):
     ctx = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=server.url)
     pg = ctx.new_page()
     pg.watch = PageWatch(pg, server.url)
+    log_in(pg)
     try:
         yield pg
     finally:

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from tests.e2e.conftest import dispose, make_app
+from tests.e2e.conftest import E2E_PASSWORD, E2E_USER, dispose, make_app
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,7 @@ T0 = 1_735_120_000.0   # 2024-12-25T09:46:40Z
 FEC = "Finland Estonia Connection (FEC)"
 EESF2 = "Finland-Estonia 2 (EESF-2)"
 ESTLINK2 = "Estlink 2"
-ACTOR = "Test Officer FI"
+ACTOR = E2E_USER  # actions record the logged-in user
 TIMEOUT = 45_000
 
 
@@ -189,7 +189,7 @@ def test_alerts_page_lifecycle_filters_and_live(page, server, dkfi_app):
     assert bounds[1][0] - bounds[0][0] < 3, bounds   # fitted to the track, not the whole region
 
     # the lifecycle: acknowledge -> assign to a Finnish unit -> (refused close) -> close as confirmed
-    page.locator("#actor").fill(ACTOR)
+    assert page.locator("#actor").inner_text() == ACTOR
     assert page.locator("#a-reopen").is_disabled()
     page.get_by_role("button", name="Acknowledge").click()
     wait_status(page, "acknowledged")
@@ -234,7 +234,7 @@ def test_alerts_page_lifecycle_filters_and_live(page, server, dkfi_app):
     open_alerts(page, f"/alerts#{loiter['id']}")
     page.wait_for_function("(id) => document.getElementById('detail').dataset.id === String(id)",
                            arg=loiter["id"], timeout=TIMEOUT)
-    assert page.locator("#actor").input_value() == ACTOR
+    assert page.locator("#actor").inner_text() == ACTOR
     page.locator("#a-reopen").evaluate("b => { b.disabled = false; }")   # what a stale page could send
     page.locator("#a-reopen").click()
     page.wait_for_function("() => document.getElementById('d-message').classList.contains('refused')",
@@ -333,6 +333,9 @@ def test_map_page_shows_open_alerts(page, server, dkfi_app):
 
 def test_alert_pages_are_served_air_gapped(server):
     with httpx.Client(base_url=server.url, timeout=10) as c:
+        assert c.get("/alerts" if "alerts" in __name__ else "/").status_code == 303   # to the login page
+        r = c.post("/login", data={"username": E2E_USER, "password": E2E_PASSWORD})
+        assert r.status_code == 303 and "dkfi_session" in c.cookies
         r = c.get("/alerts")
         assert r.status_code == 200 and "text/html" in r.headers["content-type"]
         assert "http://" not in r.text and "https://" not in r.text

@@ -11,6 +11,8 @@ import time
 import httpx
 import pytest
 
+from tests.e2e.conftest import E2E_PASSWORD, E2E_USER
+
 pytestmark = pytest.mark.e2e
 
 SCREENSHOT = "/tmp/dkfi-map.png"                    # zoomed in, a vessel selected
@@ -128,6 +130,9 @@ def test_live_updates_move_vessels(page, server):
 
 def test_geo_layers_are_served_with_cache_headers(server):
     with httpx.Client(base_url=server.url, timeout=10) as c:
+        assert c.get("/alerts" if "alerts" in __name__ else "/").status_code == 303   # to the login page
+        r = c.post("/login", data={"username": E2E_USER, "password": E2E_PASSWORD})
+        assert r.status_code == 303 and "dkfi_session" in c.cookies
         for layer, kinds in (("land", None), ("assets", {"cable", "pipeline", "power"})):
             r = c.get(f"/api/geo/{layer}")
             assert r.status_code == 200

@@ -33,8 +33,6 @@ def serve(
     extra: Optional[List[Path]] = typer.Option(None, "--merge", help="replay these files once, merged by time into --replay"),
 ) -> None:
     """Serve the web map and API (OpenAPI docs at /docs); live sources named here feed the picture and the watch."""
-    import uvicorn
-
     from dkfi.web.app import create_app
     from dkfi.web.live import LiveSources
 
@@ -56,7 +54,9 @@ def serve(
                        watch_process=watch_process)
     app = create_app(live=live)
     err.print(f"dkfi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    from dkfi.sharing.federation import run_with_federation
+
+    run_with_federation(app, host=host, port=port)  # with DKFI_PARTNERS: also the outbox deliverer and the inbox
 
 
 def demo(
@@ -77,12 +77,59 @@ def demo(
     settings = get_settings()
     incident = settings.data_dir / "demo-incident.nmea"
     _write_demo_incident(incident)
+    users = _demo_users(settings)
     err.print("dkfi demo: replaying the Danish AIS network of 2013-11-12 12:00-12:05 UTC "
               f"at {speed:g}x (data: Danish Maritime Authority), with a simulated anchor drag south of the Sound "
               f"merged in. Open http://127.0.0.1:{port}/ (alerts: /alerts). Ctrl-C stops.")
+    err.print("log in as one of these demo accounts (kept in "
+              f"{settings.data_dir / DEMO_CREDENTIALS}):")
+    for name, nation, clearance, roles, pw in users:
+        err.print(f"  [bold]{name}[/]  password [bold]{pw}[/]  ({nation}, {clearance}, {', '.join(roles)})")
     serve(host="127.0.0.1", port=port, replay=[bundled_sample()], speed=speed, loop=True,
           tcp=None, udp=None, mqtt=None, watch=True, assets=None, watchlist=None, extra=[incident],
           watch_process=False)
+
+
+DEMO_CREDENTIALS = "demo-credentials.txt"
+DEMO_USERS = (("dk-duty", "DNK", "SECRET", ("operator", "admin")),
+              ("fi-duty", "FIN", "RESTRICTED", ("operator",)),
+              ("dk-viewer", "DNK", "UNCLASSIFIED", ("viewer",)))
+
+
+def _demo_users(settings) -> list[tuple]:
+    """Demo accounts of both nations with random passwords, written (mode 0600) beside the demo database."""
+    import secrets
+
+    from dkfi.core.db import get_engine, session_scope
+    from dkfi.core.identity import add_user
+
+    path = Path(settings.data_dir) / DEMO_CREDENTIALS
+    known = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            name, _, pw = line.partition(" ")
+            known[name] = pw
+    out = []
+    with session_scope(get_engine(settings.effective_database_url)) as s:
+        from sqlalchemy import select
+
+        from dkfi.core.models import User
+
+        for name, nation, clearance, roles in DEMO_USERS:
+            pw = known.get(name)
+            if pw is None or s.scalar(select(User).where(User.name == name)) is None:
+                pw = secrets.token_urlsafe(9)
+                existing = s.scalar(select(User).where(User.name == name))
+                if existing is not None:
+                    s.delete(existing)
+                    s.flush()
+                add_user(s, name, nation, clearance, list(roles), pw)
+            out.append((name, nation, clearance, roles, pw))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write("".join(f"{name} {pw}\n" for name, *_, pw in out))
+    return out
 
 
 def _write_demo_incident(path: Path) -> None:

@@ -85,7 +85,8 @@ def vessel_out(v: Vessel) -> VesselOut:
 def vessel(mmsi: int, session: SessionDep) -> VesselOut:
     v = service.get_vessel(session, mmsi) if 0 <= mmsi <= 999_999_999 else None
     if v is None:
-        denied_get(session, Vessel, mmsi)
+        if 0 <= mmsi <= 999_999_999:
+            denied_get(session, Vessel, mmsi)
         raise HTTPException(404, f"no vessel with MMSI {mmsi}")
     return vessel_out(v)
 

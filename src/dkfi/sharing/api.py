@@ -31,10 +31,7 @@ def _find(session, record_type: str, ident: str):
         raise HTTPException(404, str(exc)) from None
     if r is None:
         model = service.model_of(record_type)
-        try:
-            denied_get(session, model, model.__table__.primary_key.columns[0].type.python_type(ident))
-        except (ValueError, TypeError):
-            pass
+        denied_get(session, model, service.parse_key(model, ident))
         raise HTTPException(404, f"no {record_type} {ident}")
     return r
 
@@ -82,7 +79,7 @@ def put_label(record_type: str, ident: str, body: LabelIn, session: UserSession,
             responses={403: {"description": "not an admin"}})
 def audit_log(session: UserSession, principal=require("audit"),
               limit: Annotated[int, Query(ge=1, le=5000)] = 200,
-              before_seq: Annotated[int | None, Query(ge=1)] = None) -> list[AuditOut]:
+              before_seq: Annotated[int | None, Query(ge=1, le=2**62)] = None) -> list[AuditOut]:
     rows = service.audit_entries(session, limit, before_seq)
     return [AuditOut(seq=e.seq, at=iso_utc(e.at), actor=e.actor, actor_nation=e.actor_nation, action=e.action,
                      object_type=e.object_type, object_id=e.object_id, object_classification=e.object_classification,

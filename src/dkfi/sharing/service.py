@@ -37,12 +37,20 @@ def model_of(record_type: str) -> type:
 def get_record(session: Session, record_type: str, ident: str):
     """A record by type and primary key, as the session's principal may see it (None when not visible)."""
     model = model_of(record_type)
+    key = parse_key(model, ident)
+    return session.get(model, key)
+
+
+def parse_key(model, ident: str):
+    """The primary key value of ``model`` written as ``ident`` (LookupError when it cannot be one)."""
     pk = model.__table__.primary_key.columns[0]
     try:
         key = pk.type.python_type(ident)
     except (ValueError, TypeError, NotImplementedError):
-        raise LookupError(f"{ident!r} is not a valid key of {record_type}") from None
-    return session.get(model, key)
+        raise LookupError(f"{ident!r} is not a valid key of {model.__table__.name}") from None
+    if isinstance(key, int) and not (0 <= key < 2**63):
+        raise LookupError(f"{ident!r} is out of range for a key of {model.__table__.name}")
+    return key
 
 
 def new_label(old: Label, classification: str | None, releasable_to, categories=None) -> Label:
@@ -61,6 +69,9 @@ def change_label(session: Session, record, label: Label, *, downgrade: bool = Fa
     check(p, "label", record)
     old = record.label
     try:
+        if record.owner_nation != p.nation:  # refused even when nothing would change
+            raise LabelChangeError(f"only the owner nation {record.owner_nation} may change this label; "
+                                   f"{p.nation} may not", "not_owner")
         changes = validate_change(old, label, record.owner_nation, p.nation, downgrade=downgrade)
     except LabelChangeError as exc:
         audit.record(session, "label", record.__table__.name, _ident(record), classification=record.classification,

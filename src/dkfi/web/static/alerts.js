@@ -9,7 +9,6 @@
 
   const BASE = window.dkfiBasemap;
   const $ = (id) => document.getElementById(id);
-  const ACTOR_KEY = "dkfi.actor";
   const FRESH_MS = 6000;   // how long a live arrival stays highlighted
   // which actions each status allows (as the server's lifecycle; the server decides, this only greys buttons)
   const ALLOWED = {
@@ -413,14 +412,8 @@
   async function act(action, extra, form) {
     const a = state.detail;
     if (!a) return;
-    const actor = $("actor").value.trim();
-    if (!actor) {
-      message("Enter your name first: every action records who took it.", "refused");
-      $("actor").focus();
-      return;
-    }
-    localStorage.setItem(ACTOR_KEY, actor);
-    const body = Object.assign({ action, actor }, extra);
+    const actor = $("actor").dataset.user;   // the logged-in user; the server records it
+    const body = Object.assign({ action }, extra);
     for (const k of Object.keys(body)) if (body[k] === "") body[k] = null;
     try {
       const updated = await api(`/api/alerts/${a.id}/actions`, {
@@ -439,13 +432,53 @@
     }
   }
 
+  // ---- the share dialog: classification and releasability of the open alert (owner nation only) -----
+  function openShare() {
+    const a = state.detail;
+    if (!a) return;
+    const lab = a.label || {};
+    $("share-owner").textContent = lab.owner_nation || "?";
+    $("share-classification").value = lab.classification || "RESTRICTED";
+    const rel = new Set(lab.releasable_to || []);
+    for (const box of document.querySelectorAll('#share-nations input[name="rel"]')) box.checked = rel.has(box.value);
+    $("share-downgrade").checked = false;
+    $("share-message").textContent = "";
+    $("share").showModal();
+  }
+
+  async function saveShare(ev) {
+    ev.preventDefault();
+    const a = state.detail;
+    if (!a) return;
+    const releasable = [...document.querySelectorAll('#share-nations input[name="rel"]:checked')].map((b) => b.value);
+    const body = { classification: $("share-classification").value, releasable_to: releasable,
+                   downgrade: $("share-downgrade").checked };
+    try {
+      const lab = await api(`/api/labels/alert/${a.id}`, {
+        method: "PUT", body: JSON.stringify(body),
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+      });
+      const full = await api(`/api/alerts/${a.id}`);
+      renderDetail(full);
+      const summary = Object.assign({}, full);
+      delete summary.evidence; delete summary.changes;
+      putAlert(summary, false);
+      $("share").close();
+      message(lab.changes && lab.changes.length ? `Label: ${lab.changes.join("; ")}.` : "Label unchanged.", "done");
+    } catch (err) {
+      $("share-message").textContent = `Refused: ${err.message}`;
+      $("share-message").className = "message refused";
+    }
+  }
+
+  function wireShare() {
+    $("d-share").addEventListener("click", openShare);
+    $("form-share").addEventListener("submit", saveShare);
+    $("share-cancel").addEventListener("click", () => $("share").close());
+  }
+
   function wireActions() {
-    const stored = localStorage.getItem(ACTOR_KEY);
-    if (stored) $("actor").value = stored;
-    $("actor").addEventListener("change", () => {
-      const v = $("actor").value.trim();
-      if (v) localStorage.setItem(ACTOR_KEY, v); else localStorage.removeItem(ACTOR_KEY);
-    });
+    wireShare();
     $("a-acknowledge").addEventListener("click", () => act("acknowledge", {}));
     $("a-reopen").addEventListener("click", () => act("reopen", {}));
     $("form-assign").addEventListener("submit", (e) => {
