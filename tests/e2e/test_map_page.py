@@ -94,6 +94,9 @@ def test_map_renders_vessels_and_opens_details(page, server):
     assert_clean(page)
 
 
+OPEN = {"classification": "UNCLASSIFIED", "releasable_to": ["DNK", "FIN"], "policy": "NATO", "owner_nation": "DNK"}
+
+
 def test_live_updates_move_vessels(page, server):
     from dkfi.core.bus import get_bus
     from dkfi.maritime.service import POSITIONS_SUBJECT
@@ -110,9 +113,13 @@ def test_live_updates_move_vessels(page, server):
                           ".find(f => f.properties._kind === 'vessel').properties.mmsi")
     updates = [
         {"mmsi": known, "lat": 55.123, "lon": 11.456, "sog": 10.0, "cog": 45.0, "heading": 44, "nav_status": 0,
-         "time": "2099-01-01T00:00:00Z", "ship_type": None, "name": None, "station": "A"},
+         "time": "2099-01-01T00:00:00Z", "ship_type": None, "name": None, "station": "A", "label": OPEN},
         {"mmsi": 219999999, "lat": 55.5, "lon": 12.0, "sog": 0.0, "cog": None, "heading": None, "nav_status": 5,
-         "time": "2099-01-01T00:00:00Z", "ship_type": 70, "name": "E2E NEWCOMER", "station": "A"},
+         "time": "2099-01-01T00:00:00Z", "ship_type": 70, "name": "E2E NEWCOMER", "station": "A", "label": OPEN},
+        # not releasable to the page's user (DNK): the stream never sends it
+        {"mmsi": 219999998, "lat": 55.6, "lon": 12.1, "sog": 0.0, "cog": None, "heading": None, "nav_status": 5,
+         "time": "2099-01-01T00:00:00Z", "ship_type": 70, "name": "E2E HIDDEN", "station": "A",
+         "label": {"classification": "RESTRICTED", "releasable_to": ["FIN"], "policy": "NATO", "owner_nation": "FIN"}},
     ]
     for u in updates:
         get_bus().publish(POSITIONS_SUBJECT, u)
@@ -120,6 +127,7 @@ def test_live_updates_move_vessels(page, server):
     moved = page.evaluate("(m) => window.dkfi.vessel(m)", known)
     assert moved["geometry"]["coordinates"] == [11.456, 55.123]
     assert moved["properties"]["_icon"].endswith("-arrow") and moved["properties"]["_rot"] == 45.0
+    assert page.evaluate("window.dkfi.vessel(219999998)") is None
     new = page.evaluate("window.dkfi.vessel(219999999)")
     assert new["properties"]["_icon"] == "v-cargo-dot"
     # the map's source got it too (throttled setData, at most ~2 a second)

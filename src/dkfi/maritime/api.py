@@ -251,6 +251,8 @@ async def stream_alerts(request: Request, principal: PrincipalDep):
             while True:
                 try:
                     msg = await asyncio.wait_for(agen.__anext__(), timeout=15)
+                except StopAsyncIteration:  # the bus closed (shutdown)
+                    break
                 except asyncio.TimeoutError:
                     if await request.is_disconnected():
                         break
