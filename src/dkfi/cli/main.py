@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from dkfi.cli import ais, audit, db, export, serve, sim, users, watch
+from dkfi.cli import ais, audit, db, export, federation, serve, sim, users, watch
 
 app = typer.Typer(
     name="dkfi",
@@ -19,6 +19,7 @@ app.add_typer(watch.app, name="watch")
 app.add_typer(sim.app, name="sim")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
+app.add_typer(federation.app, name="federation")
 app.add_typer(export.app, name="export")
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)

@@ -38,6 +38,16 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
     tak_servers: str = Field(default="", description="TAK servers exports may be sent to: comma list of "
                              "tcp://host:port or udp://host:port (e.g. tcp://127.0.0.1:8087,udp://127.0.0.1:6969)")
+    # federation (docs/decisions/0003-federation.md)
+    partners: str = Field(default="", description="partner nodes: NATION=https://host:port or NATION=nats, "
+                          "comma-separated (e.g. FIN=https://fin.example:8443)")
+    tls_cert: Path | None = Field(default=None, description="this node's certificate (PEM) for federation mTLS")
+    tls_key: Path | None = Field(default=None, description="private key of tls_cert (PEM)")
+    tls_ca: Path | None = Field(default=None, description="CA certificate(s) (PEM) that sign the partner nodes")
+    federation_host: str = Field(default="127.0.0.1", description="address the federation inbox listens on")
+    federation_port: int = Field(default=8443, description="port of the federation inbox (HTTPS, mutual TLS)")
+    federation_transport: str = Field(default="https", description="default transport to partners: https|nats")
+    federation_stream: str = Field(default="DKFI_FED", description="JetStream stream of federation messages")
 
     @property
     def effective_database_url(self) -> str:

@@ -1,0 +1,347 @@
+"""The receiving side of federation: apply a partner's changes idempotently and in order; the inbox server.
+
+:func:`apply_items` is the one place a partner's records enter this node's database (both transports end
+here). Per record (origin nation, record type, originator's key) the newest applied sequence number is kept in
+``federation_applied``; an item whose sequence is not newer is a duplicate or came out of order and is skipped,
+so at-least-once delivery ends with exactly one copy, and the newest version. A received record keeps the
+originator's owner nation and label; it is stored under ``ORIGIN:key`` so it never collides with this node's own
+records. An upsert whose label does not release the record to this node is applied as a withdrawal (this node
+keeps no copy of what it may not hold), and records claiming this node's own nation as owner are refused.
+A received record is forwarded onward only to partners whose nation is in its releasable-to (never back to its
+origin or to the sender).
+
+:func:`create_inbox_app` is the HTTPS inbox (``POST /federation/inbox``), served by :func:`inbox_server` with
+mutual TLS: uvicorn requires a client certificate signed by the configured CA, and the sender's nation is the
+certificate's common name (a body that claims another sender is refused). :class:`NatsInbox` consumes the
+JetStream subject ``<prefix>.<NATION>.inbox`` with a durable consumer, for partners that federate over NATS.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from fastapi import Body, FastAPI, HTTPException, Request
+from sqlalchemy import select, tuple_
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from dkfi.core.labels import Classification, Label, parse_releasable
+from dkfi.sharing import outbox
+from dkfi.sharing.models import FederationApplied
+from dkfi.sharing.outbox import UPSERT, WITHDRAW, Node
+
+log = logging.getLogger(__name__)
+
+PEER_STATE_KEY = "dkfi_peer_cert"
+
+
+class Refused(ValueError):
+    """A message that this node does not accept at all (wrong sender, malformed)."""
+
+
+def _dt(v):
+    if isinstance(v, str) and v:
+        return datetime.fromisoformat(v)
+    return v
+
+
+def _set_label(rec, lab: dict) -> None:
+    label = Label(Classification.parse(lab["classification"]), tuple(lab.get("releasable_to") or ()),
+                  lab.get("policy") or "NATO", tuple(lab.get("categories") or ()))
+    rec.set_label(label, outbox._nation(lab["owner_nation"]))
+    rec.label_created = _dt(lab.get("created"))
+    rec.label_reviewed = _dt(lab.get("reviewed"))
+
+
+def _check_item(it: dict, node: Node) -> tuple[str, str, str, int, str, dict]:
+    try:
+        op, seq, payload = it["op"], int(it["seq"]), it["payload"]
+        rtype, origin, key = payload["record_type"], outbox._nation(payload["origin"]), str(payload["key"])
+        owner = outbox._nation(payload["label"]["owner_nation"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Refused(f"malformed item: {exc}") from None
+    if op not in (UPSERT, WITHDRAW):
+        raise Refused(f"unknown op {op!r}")
+    if rtype not in outbox.REGISTRY:
+        raise Refused(f"record type {rtype!r} is not federated here")
+    if owner != origin:
+        raise Refused(f"{rtype} {key}: origin {origin} is not the owner {owner}")
+    if origin == node.nation:
+        raise Refused(f"{rtype} {key}: a record of this node's own nation {origin} cannot be received")
+    return op, rtype, origin, seq, key, payload
+
+
+def apply_items(engine: Engine, node: Node, sender: str, items: list[dict]) -> dict:
+    """Apply a partner's batch in one transaction; returns counts (``applied``, ``skipped``, ``withdrawn``,
+    ``refused`` — upserts that do not release the record to this node, applied as withdrawals)."""
+    sender = outbox._nation(sender)
+    checked = sorted((_check_item(it, node) for it in items), key=lambda t: t[3])
+    counts = {"applied": 0, "skipped": 0, "withdrawn": 0, "refused": 0, "forwarded": 0}
+    if not checked:
+        return counts
+    now = datetime.now(timezone.utc)
+    with Session(engine, expire_on_commit=False) as s, s.begin():
+        idents = {(origin, rtype, key) for _op, rtype, origin, _seq, key, _p in checked}
+        states: dict[tuple, FederationApplied] = {}
+        ident_list = sorted(idents)
+        for i in range(0, len(ident_list), 500):
+            chunk = ident_list[i:i + 500]
+            q = select(FederationApplied).where(tuple_(FederationApplied.origin, FederationApplied.record_type,
+                                                       FederationApplied.record_key).in_(chunk))
+            if engine.dialect.name == "postgresql":
+                q = q.with_for_update()
+            for st in s.scalars(q):
+                states[(st.origin, st.record_type, st.record_key)] = st
+        records: dict[tuple, Any] = {}
+        by_type: dict[str, set[str]] = {}
+        for origin, rtype, key in idents:
+            by_type.setdefault(rtype, set()).add(outbox.REGISTRY[rtype].local_key(origin, key))
+        for rtype, keys in by_type.items():
+            spec = outbox.REGISTRY[rtype]
+            col = getattr(spec.model, spec.key_attr)
+            keys_l = sorted(keys)
+            for i in range(0, len(keys_l), 500):
+                for rec in s.scalars(select(spec.model).where(col.in_(keys_l[i:i + 500]))):
+                    records[(rtype, getattr(rec, spec.key_attr))] = rec
+        forwards: list[dict] = []
+        for op, rtype, origin, seq, key, payload in checked:
+            ident = (origin, rtype, key)
+            st = states.get(ident)
+            if st is not None and seq <= st.seq:
+                counts["skipped"] += 1
+                continue
+            spec = outbox.REGISTRY[rtype]
+            lkey = spec.local_key(origin, key)
+            rec = records.get((rtype, lkey))
+            rel_before = set(parse_releasable(rec.releasable_to)) if rec is not None else set()
+            lab = payload["label"]
+            rel_now = set(parse_releasable(",".join(lab.get("releasable_to") or ())))
+            if op == UPSERT and node.nation not in rel_now:
+                counts["refused"] += 1
+                log.warning("%s %s from %s is not releasable to %s: applied as a withdrawal", rtype, key, sender,
+                            node.nation)
+                op = WITHDRAW
+            if op == UPSERT:
+                new = rec is None
+                if new:
+                    rec = spec.model()
+                    setattr(rec, spec.key_attr, lkey)
+                    s.add(rec)
+                    records[(rtype, lkey)] = rec
+                spec.load(rec, payload.get("fields") or {}, new=new)
+                _set_label(rec, lab)
+                counts["applied"] += 1
+            else:
+                if rec is not None:
+                    s.delete(rec)
+                    s.flush()  # before a later upsert of the same key in this batch inserts it again
+                    records.pop((rtype, lkey), None)
+                rel_now = set()
+                counts["withdrawn"] += 1
+            if st is None:
+                st = FederationApplied(origin=origin, record_type=rtype, record_key=key[:200])
+                s.add(st)
+                states[ident] = st
+            st.sender, st.seq, st.op, st.applied_at = sender, seq, op, now
+            st.set_label(Label(Classification.parse(lab["classification"])), node.nation)
+            st.label_created = now
+            # onward: only to partners the label releases it to, never back to where it came from
+            for partner in sorted(node.partners):
+                if partner in (origin, sender):
+                    continue
+                fwd = dict(payload, origin_seq=seq)
+                if op == UPSERT and partner in rel_now:
+                    forwards.append(outbox.outbox_row(node, partner, rtype, key, UPSERT, fwd,
+                                                      lab["classification"], now))
+                elif partner in rel_before:
+                    forwards.append(outbox.outbox_row(node, partner, rtype, key, WITHDRAW, fwd,
+                                                      lab["classification"], now))
+        outbox.write_rows(s.connection(), forwards)
+        counts["forwarded"] = len(forwards)
+    return counts
+
+
+def applied_summary(session: Session) -> list[dict]:
+    from sqlalchemy import func
+
+    rows = session.execute(select(FederationApplied.origin, FederationApplied.op, func.count(FederationApplied.id),
+                                  func.max(FederationApplied.applied_at), func.max(FederationApplied.seq))
+                           .group_by(FederationApplied.origin, FederationApplied.op)).all()
+    out: dict[str, dict] = {}
+    for origin, op, n, last, seq in rows:
+        d = out.setdefault(origin, {"origin": origin, "records": 0, "withdrawn": 0, "last_applied": None,
+                                    "last_seq": 0})
+        d["records" if op == UPSERT else "withdrawn"] += int(n)
+        last_s = last.isoformat() if last is not None else None
+        d["last_applied"] = max(filter(None, [d["last_applied"], last_s]), default=None)
+        d["last_seq"] = max(d["last_seq"], int(seq or 0))
+    return sorted(out.values(), key=lambda d: d["origin"])
+
+
+# ---- HTTPS inbox ---------------------------------------------------------------------------------
+
+def peer_nation(cert: dict | None) -> str | None:
+    """The nation a node certificate names (its subject common name)."""
+    if not cert:
+        return None
+    for rdn in cert.get("subject", ()):
+        for k, v in rdn:
+            if k == "commonName":
+                try:
+                    return outbox._nation(v)
+                except ValueError:
+                    return None
+    return None
+
+
+def create_inbox_app(database_url: str | None = None, node: Node | None = None, *,
+                     require_peer_cert: bool = True):
+    """The inbox of one node: a small FastAPI app of its own, served only behind mutual TLS."""
+    from dkfi.core.db import get_engine
+
+    engine = get_engine(database_url)
+    node = node or outbox.node_of(engine)
+    app = FastAPI(title=f"dkfi federation inbox ({node.nation})", docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.state.engine, app.state.node = engine, node
+
+    @app.get("/federation/health")
+    def health() -> dict:
+        return {"nation": node.nation, "status": "ok"}
+
+    @app.post("/federation/inbox")
+    def inbox(request: Request, body: dict = Body(...)) -> dict:
+        cert = request.scope.get("state", {}).get(PEER_STATE_KEY)
+        certified = peer_nation(cert)
+        if require_peer_cert and certified is None:
+            raise HTTPException(403, "no node certificate naming a nation")
+        try:
+            sender = outbox._nation(str(body.get("sender", "")))
+        except ValueError:
+            raise HTTPException(422, "sender is not a nation code") from None
+        if certified is not None and certified != sender:
+            raise HTTPException(403, f"certificate of {certified} may not post as {sender}")
+        if node.partners and sender not in node.partners:
+            raise HTTPException(403, f"{sender} is not a partner of {node.nation}")
+        items = body.get("items")
+        if not isinstance(items, list):
+            raise HTTPException(422, "items must be a list")
+        try:
+            return apply_items(engine, node, sender, items)
+        except Refused as exc:
+            raise HTTPException(422, str(exc)) from None
+
+    return app
+
+
+def _peer_protocol():
+    """uvicorn's h11 protocol, handing the client certificate of each connection to the app (scope state)."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class PeerCertH11Protocol(H11Protocol):
+        def connection_made(self, transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self.app_state = dict(self.app_state)
+            self.app_state[PEER_STATE_KEY] = transport.get_extra_info("peercert")
+
+    return PeerCertH11Protocol
+
+
+def inbox_server(app, host: str, port: int, cert: Path, key: Path, ca: Path, log_level: str = "warning"):
+    """A uvicorn server for the inbox app: TLS with this node's certificate, client certificates required."""
+    import uvicorn
+
+    for what, p in (("certificate", cert), ("key", key), ("CA", ca)):
+        if p is None or not Path(p).exists():
+            raise FileNotFoundError(f"federation inbox needs the node's {what}: {p} not found")
+    config = uvicorn.Config(app, host=host, port=port, ssl_certfile=str(cert), ssl_keyfile=str(key),
+                            ssl_ca_certs=str(ca), ssl_cert_reqs=ssl.CERT_REQUIRED, http=_peer_protocol(),
+                            log_level=log_level, lifespan="off", access_log=False)
+    return uvicorn.Server(config)
+
+
+# ---- NATS JetStream inbox ------------------------------------------------------------------------
+
+def subject_for(prefix: str, nation: str) -> str:
+    return f"{prefix}.{nation}.inbox"
+
+
+async def ensure_fed_stream(js, stream: str, prefix: str) -> None:
+    from nats.js.api import StreamConfig
+    from nats.js.errors import NotFoundError
+
+    try:
+        await js.stream_info(stream)
+    except NotFoundError:
+        await js.add_stream(StreamConfig(name=stream, subjects=[f"{prefix}.>"], duplicate_window=600.0,
+                                         max_age=7 * 24 * 3600.0))
+
+
+class NatsInbox:
+    """Consume this node's federation subject with a durable pull consumer; ack after the commit."""
+
+    def __init__(self, engine: Engine, node: Node, url: str = "nats://127.0.0.1:4222", stream: str = "DKFI_FED",
+                 prefix: str = "fed", batch: int = 500) -> None:
+        self.engine, self.node, self.url, self.stream, self.prefix, self.batch = engine, node, url, stream, prefix, batch
+        self.applied = 0
+
+    async def run(self, stop: asyncio.Event, idle_exit: float | None = None) -> int:
+        """Apply messages until ``stop`` (or, with ``idle_exit``, until nothing came for that many seconds)."""
+        import nats
+        from nats.errors import TimeoutError as NatsTimeout
+
+        nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=-1, reconnect_time_wait=1)
+        try:
+            js = nc.jetstream()
+            await ensure_fed_stream(js, self.stream, self.prefix)
+            sub = await js.pull_subscribe(subject_for(self.prefix, self.node.nation),
+                                          durable=f"fed_{self.node.nation}", stream=self.stream)
+            idle = 0.0
+            while not stop.is_set():
+                try:
+                    msgs = await sub.fetch(self.batch, timeout=0.5)
+                except (NatsTimeout, asyncio.TimeoutError, TimeoutError):
+                    idle += 0.5
+                    if idle_exit is not None and idle >= idle_exit:
+                        break
+                    continue
+                idle = 0.0
+                log.debug("federation: fetched %d messages", len(msgs))
+                by_sender: dict[str, list[dict]] = {}
+                for m in msgs:
+                    body = json.loads(m.data)
+                    by_sender.setdefault(body["sender"], []).extend(body["items"])
+                try:
+                    for sender, items in by_sender.items():
+                        if self.node.partners and outbox._nation(sender) not in self.node.partners:
+                            log.warning("federation message from %s (not a partner) dropped", sender)
+                            continue
+                        counts = await asyncio.to_thread(apply_items, self.engine, self.node, sender, items)
+                        log.debug("federation: applied %s", counts)
+                        self.applied += counts["applied"]
+                except Refused as exc:
+                    log.error("federation message refused: %s", exc)
+                    for m in msgs:
+                        await m.term()
+                    continue
+                except Exception as exc:  # the database is away: let JetStream redeliver
+                    log.warning("federation apply failed (will be redelivered): %s", exc)
+                    for m in msgs:
+                        await m.nak(delay=1.0)
+                    continue
+                for m in msgs:
+                    await m.ack()
+                log.debug("federation: acked %d messages", len(msgs))
+        finally:
+            # not drain(): it waits out the pull subscription's pending request (30 s); the acks are flushed
+            try:
+                await nc.flush(timeout=5)
+            except Exception as exc:
+                log.warning("federation: flushing acks to NATS failed: %s", exc)
+            await nc.close()
+        return self.applied
