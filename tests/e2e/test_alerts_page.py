@@ -241,6 +241,39 @@ def test_alerts_page_lifecycle_filters_and_live(page, server, dkfi_app):
                            timeout=TIMEOUT)
     assert "is new: cannot reopen" in page.locator("#d-message").inner_text()
 
+    # who is logged in is always shown; the share dialog sets releasability (owner nation only, audited)
+    assert page.locator("#who").inner_text().split() [:3] == [ACTOR, "DNK", "SECRET"]
+    assert page.locator("#d-label").inner_text().startswith("RESTRICTED · REL TO DNK, FIN")
+    page.get_by_role("button", name="Label and sharing…").click()
+    assert page.locator("#share").is_visible()
+    assert page.locator("#share-owner").inner_text() == "DNK"
+    page.locator('#share-nations input[value="FIN"]').uncheck()
+    page.locator('#share-classification').select_option("CONFIDENTIAL")
+    page.get_by_role("button", name="Save label").click()
+    page.wait_for_function("() => document.getElementById('d-label').textContent.startsWith('CONFIDENTIAL · REL TO DNK')"
+                           " && !document.getElementById('share').open", timeout=TIMEOUT)
+    assert "raised RESTRICTED -> CONFIDENTIAL" in page.locator("#d-message").inner_text()
+    assert "no longer releasable to FIN" in page.locator("#d-message").inner_text()
+    assert page.locator("#banner").inner_text() == "CONFIDENTIAL"       # the page now shows a CONFIDENTIAL record
+    # lowering needs the explicit confirmation; the server refuses and the dialog says why
+    page.get_by_role("button", name="Label and sharing…").click()
+    page.locator('#share-classification').select_option("RESTRICTED")
+    page.get_by_role("button", name="Save label").click()
+    page.wait_for_function("() => document.getElementById('share-message').textContent.startsWith('Refused')",
+                           timeout=TIMEOUT)
+    assert "downgrade" in page.locator("#share-message").inner_text()
+    page.locator("#share-downgrade").check()                          # confirmed: back as it was
+    page.locator('#share-nations input[value="FIN"]').check()
+    page.get_by_role("button", name="Save label").click()
+    page.wait_for_function("() => document.getElementById('d-label').textContent.startsWith('RESTRICTED · REL TO DNK, FIN')",
+                           timeout=TIMEOUT)
+    from sqlalchemy import select as _select
+
+    from dkfi.core.models import AuditEntry
+    with session_scope(dkfi_app.state.engine) as s:
+        labels = [(e.actor, e.decision) for e in s.scalars(_select(AuditEntry).where(AuditEntry.action == "label"))]
+        assert labels == [(ACTOR, "allow"), (ACTOR, "deny"), (ACTOR, "allow")]
+
     # filters
     page.locator("#f-status").select_option("closed")
     page.wait_for_function("(id) => [...document.querySelectorAll('#alerts-body tr')].map(r => +r.dataset.id)"
