@@ -19,7 +19,7 @@ from dkfi.core.models import AuditEntry
 
 # Tables whose labels are not changed through the share dialog: the audit log is immutable, accounts are
 # their nation's own.
-NOT_SHAREABLE = {"audit_log", "app_user"}
+NOT_SHAREABLE = {"audit_log", "app_user", "outbox", "federation_applied"}
 
 
 def record_types() -> dict[str, type]:
