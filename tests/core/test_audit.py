@@ -167,3 +167,22 @@ def test_label_change_is_audited_and_owner_only(node):
         ("fi-planner", "deny"), ("dk-planner", "allow"), ("dk-planner", "deny"), ("dk-planner", "allow")]
     assert "raised RESTRICTED -> CONFIDENTIAL" in label_rows[1]["detail"]["changes"]
     assert audit.verify(app.state.engine)[1] == []
+
+
+def test_label_import_from_stanag4774_xml(node):
+    from dkfi.core.stanag4774 import to_xml
+
+    app, c, ids = node
+    url = app.state.engine.url.render_as_string(hide_password=False)
+    login(c, url, "dk-op2", "DNK", "SECRET", ("operator",))
+    xml = to_xml(Label(Classification.CONFIDENTIAL, ("DNK", "FIN", "SWE")), NOW, None)
+    r = c.put(f"/api/labels/alert/{ids['open']}/stanag4774", content=xml, headers={"Content-Type": "application/xml"})
+    assert r.status_code == 200, r.text
+    assert r.json()["classification"] == "CONFIDENTIAL" and r.json()["releasable_to"] == ["DNK", "FIN", "SWE"]
+    r = c.put(f"/api/labels/alert/{ids['open']}/stanag4774", content=b"<!DOCTYPE x [<!ENTITY a 'b'>]><x/>",
+              headers={"Content-Type": "application/xml"})
+    assert r.status_code == 422 and "STANAG 4774" in r.json()["detail"]
+    back = c.get(f"/api/labels/alert/{ids['open']}/stanag4774").text
+    from dkfi.core.stanag4774 import from_xml
+
+    assert from_xml(back)[0] == Label(Classification.CONFIDENTIAL, ("DNK", "FIN", "SWE"))

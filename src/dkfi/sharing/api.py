@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from dkfi.core.access import AccessDenied, denied_get
@@ -63,8 +63,12 @@ def put_label(record_type: str, ident: str, body: LabelIn, session: UserSession,
         label = service.new_label(r.label, body.classification, body.releasable_to, body.categories)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
+    return _apply(session, record_type, ident, r, label, body.downgrade)
+
+
+def _apply(session, record_type: str, ident: str, r, label, downgrade: bool) -> LabelOut:
     try:
-        changes = service.change_label(session, r, label, downgrade=body.downgrade)
+        changes = service.change_label(session, r, label, downgrade=downgrade)
     except AccessDenied as exc:
         session.commit()  # keep the audit entry of the denial
         raise HTTPException(403, str(exc)) from None
@@ -73,6 +77,28 @@ def put_label(record_type: str, ident: str, body: LabelIn, session: UserSession,
         raise HTTPException(403 if exc.reason == "not_owner" else 409, str(exc)) from None
     session.flush()
     return _label_out(record_type, ident, r, changes)
+
+
+async def _raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+@router.put("/labels/{record_type}/{ident}/stanag4774", response_model=LabelOut,
+            summary="Set a record's label from STANAG 4774 XML (owner nation only, audited)",
+            openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}},
+                                           "required": True}},
+            responses={403: {"description": "not the owner nation"}, 404: {"description": "not found"},
+                       409: {"description": "downgrade not confirmed"}, 422: {"description": "bad XML"}})
+def put_label_xml(record_type: str, ident: str, session: UserSession, body: Annotated[bytes, Depends(_raw_body)],
+                  principal=require("label"), downgrade: bool = False) -> LabelOut:
+    from dkfi.core.stanag4774 import from_xml
+
+    try:
+        label, _created, _reviewed = from_xml(body)
+    except ValueError as exc:
+        raise HTTPException(422, f"STANAG 4774 label: {exc}") from None
+    r = _find(session, record_type, ident)
+    return _apply(session, record_type, ident, r, label, downgrade)
 
 
 @router.get("/audit", response_model=list[AuditOut], summary="The audit log of the caller's nation (admins)",

@@ -59,7 +59,7 @@ def create_app(database_url: str | None = None, live=None) -> FastAPI:
                     task.cancel()
 
     app = FastAPI(title="dkfi", version=dkfi.__version__, lifespan=lifespan,
-                  description="Danish-Finnish defence cooperation platform: maritime picture API. "
+                  description="Danish-Finnish defence cooperation platform: maritime picture, watch and sharing API. "
                               "Every record carries its confidentiality label and owner nation.")
     app.add_middleware(GZipMiddleware, minimum_size=2048)
     app.state.settings = settings
