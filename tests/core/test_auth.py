@@ -188,3 +188,24 @@ def test_token_claims_are_validated(nation, clearance, roles):
     except AuthError:
         return
     assert len(p.nation) == 3 and p.nation.isalpha() and p.roles == parse_roles(roles)
+
+
+def test_demo_accounts_are_made_once_and_kept_private(tmp_path, monkeypatch):
+    import stat
+
+    from dkfi.cli.serve import DEMO_CREDENTIALS, _demo_users
+    from dkfi.core.config import get_settings
+    from dkfi.core.db import get_engine, session_scope
+    from dkfi.core.identity import authenticate
+
+    monkeypatch.setenv("DKFI_DATA_DIR", str(tmp_path / "demo"))
+    get_settings.cache_clear()
+    first = _demo_users(get_settings())
+    again = _demo_users(get_settings())
+    assert [u[-1] for u in first] == [u[-1] for u in again]          # the same passwords on a second start
+    path = tmp_path / "demo" / DEMO_CREDENTIALS
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    with session_scope(get_engine()) as s:
+        for name, nation, clearance, roles, pw in first:
+            p = authenticate(s, name, pw)
+            assert (p.nation, p.clearance.name, p.roles) == (nation, clearance, frozenset(roles))
