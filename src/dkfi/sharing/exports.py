@@ -122,7 +122,7 @@ def marking(label: Label) -> str:
 def alert_point(evidence: list, kind: str) -> tuple[float, float] | None:
     """(lon, lat) where to mark an alert: the middle of the main finding's evidence track (else of any track).
 
-    The same rule as the map's alert layer (``dkfi.web.pages``)."""
+    The map's alert layer (``dkfi.web.pages``) and the exports place alerts with this one rule."""
     events = sorted(evidence or [], key=lambda e: e.get("kind") != kind)
     for e in events:
         track = [p for p in e.get("track") or [] if p and p[1] is not None and p[2] is not None]

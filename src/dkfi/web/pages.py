@@ -16,6 +16,7 @@ from dkfi.core.access import open_session
 from dkfi.core.identity import Principal
 from dkfi.core.labels import Classification
 from dkfi.core.security import CSRF_COOKIE, PrincipalDep, UserSession, page_principal
+from dkfi.sharing.exports import alert_point
 from dkfi.web.app import TEMPLATES_DIR
 
 GEO_DIR = Path(dkfi.__file__).resolve().parent / "data" / "geo"
@@ -84,17 +85,6 @@ def alerts_page(request: Request, p: Principal = PagePrincipal):
                  kinds=sorted(set(KIND_POINTS) | set(watch.detector_classes())))
 
 
-def _alert_point(evidence: list, kind: str) -> tuple[float, float] | None:
-    """Where to mark an alert: the middle of the main finding's evidence track (else of any track)."""
-    events = sorted(evidence or [], key=lambda e: e.get("kind") != kind)
-    for e in events:
-        track = [p for p in e.get("track") or [] if p and p[1] is not None and p[2] is not None]
-        if track:
-            _, lat, lon = track[len(track) // 2][:3]
-            return float(lon), float(lat)
-    return None
-
-
 @router.get("/api/geo/alerts", tags=["map"], summary="Alerts as GeoJSON points, for the map's alert layer",
             responses={422: {"description": "unknown status"}})
 def geo_alerts(
@@ -118,7 +108,7 @@ def geo_alerts(
     features = []
     # s is the user's session: only alerts the caller may see
     for r in s.scalars(q):
-        pt = _alert_point(r.evidence, r.kind)
+        pt = alert_point(r.evidence, r.kind)
         if pt is None:
             continue
         d = watch.summary_dict(r)
