@@ -107,14 +107,19 @@ def child(kind: str, path: str) -> None:
     t0 = time.perf_counter()  # the database is created and migrated outside the timing
     report = service.import_paths(engine, [Path(path)], settings, fmt="nmea")
     if kind == "ingest+watch-process":
+        t_close = time.perf_counter()
         info["worker"] = worker.close()  # every record detected before the clock stops
+        info["close_s"] = time.perf_counter() - t_close
     seconds = time.perf_counter() - t0
     assert not report.errors, report.errors
     out = {"kind": kind, "seconds": seconds, "received": report.total.received,
            "positions": report.total.positions, "statics": report.total.statics,
            "peak_rss_mb": round(peak_rss_mb(), 1)}
     if kind == "ingest+watch-process":
-        out.update(events=info["worker"]["events"], alerts=info["worker"]["alerts"], forgets=info["live"]["forgets"])
+        w = info["worker"]
+        out.update(events=w["events"], alerts=w["alerts"], forgets=info["live"]["forgets"],
+                   worker_busy_s=w["busy_s"], worker_wait_s=w["wait_s"], worker_gc_s=w["gc_s"],
+                   ingest_blocked_s=round(worker.blocked_s, 3), close_wait_s=round(info["close_s"], 3))
     if runner is not None:
         out["events"] = len(runner.engine.events)
         out["alerts"] = len(runner.builder.alerts)

@@ -35,3 +35,41 @@ def test_worker_matches_in_process_watch(tmp_path):
         watch.save_alerts(s, alerts, "DNK")  # what the live shell does with the worker's last results
         stored = {r.key: (r.kind, r.mmsi, r.asset, r.severity) for r in watch.list_alerts(s)}
     assert stored == expected and withdrawn == []
+
+
+def test_detection_makes_no_reference_cycles(tmp_path):
+    """The worker switches the cyclic garbage collector off (watch_worker's module doc): that is safe only
+    while detection, alerts and late-data revision leave no cycles behind for it to find."""
+    import gc
+    import random
+
+    from dkfi.maritime.late import Reviser
+    from dkfi.maritime.records import Position
+
+    out = tmp_path / "eagle"
+    sim.run_sim_cli(out, "eagle-s", seed=3, vessels=12, hours=4.0)
+    records, _ = service.load_records([out.parent / (out.name + ".nmea")])
+    # some reports arrive late (minutes to an hour), so the revision path runs too
+    rng = random.Random(7)
+    feed = list(records)
+    for i in range(len(feed) - 1, 0, -1):
+        if type(feed[i]) is Position and rng.random() < 0.01:
+            j = min(len(feed) - 1, i + rng.randint(50, 2000))
+            feed.insert(j, feed.pop(i))
+    runner = watch.WatchRunner(watch.make_context())
+    reviser = Reviser(runner)
+    was_enabled = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        alerts = 0
+        for r in feed:
+            alerts += len(reviser.process(r))
+        runner.forget({r.mmsi for r in feed[:100]})
+        runner.finish()
+        found = gc.collect()
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert alerts and reviser.revised
+    assert found == 0

@@ -1,24 +1,40 @@
 """The watch in a second process, so detection overlaps ingest on another core.
 
-The ingest pipeline hands each accepted record to :meth:`WatchWorker.process`, which batches them (plain
-tuples) onto a bounded queue; the worker runs the same :class:`~dkfi.maritime.watch.WatchRunner` (with
-the late-data :class:`~dkfi.maritime.late.Reviser`) and sends back snapshots of the alerts that changed
-and the keys of alerts that late data withdrew. The queue's bound is the back-pressure: if detection
-falls behind, ingest waits instead of memory growing.
+The ingest pipeline hands each accepted record to :meth:`WatchWorker.process`, which batches them onto a
+bounded queue: a position as the plain tuple of its fields (one C-level ``attrgetter`` call; the
+de-duplication key, which only the pipeline needs, is left out), a static report (rare) as itself. The
+worker rebuilds each position, runs the same :class:`~dkfi.maritime.watch.WatchRunner` (with the
+late-data :class:`~dkfi.maritime.late.Reviser`) and sends back snapshots of the alerts that changed and
+the keys of alerts that late data withdrew. The queue's bound is the back-pressure: if detection falls
+behind, ingest waits instead of memory growing.
+
+Garbage collection: the worker's heap is mostly long-lived (modules, the asset, land and port indexes
+with their grid caches, every vessel's detector state and recent track), and each position leaves a few
+new container objects in that state (track points, the position itself in the late-data track), so
+CPython's cyclic collector, left to its thresholds, keeps scanning them: at a million positions that
+took about a third of the worker's time. Detection makes no reference cycles (a test checks it:
+reference counting frees everything it drops), so the worker moves what it loaded at start-up out of
+the collector's view (``gc.freeze``), switches automatic collection off, and runs one full collection
+every ``gc_every`` records (a million by default) in case some cycle does appear.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
+import operator
 import queue
 import time
 from pathlib import Path
 
 from dkfi.maritime.records import Position, Static
 
-_POS, _STA = 0, 1
+# a position travels as the tuple of these fields, in Position's order (``Position(*values)`` rebuilds it)
+POSITION_FIELDS = tuple(f for f in Position.__slots__ if f != "dedupe_key")
+_position_values = operator.attrgetter(*POSITION_FIELDS)
+GC_EVERY = 1_000_000  # records between the worker's full garbage collections (module doc)
 
 
-def _main(inbox, outbox, assets, watchlist, corridor_m) -> None:  # runs in the worker process
+def _main(inbox, outbox, assets, watchlist, corridor_m, gc_every) -> None:  # runs in the worker process
     from dkfi.maritime import watch
     from dkfi.maritime.late import Reviser
 
@@ -28,27 +44,55 @@ def _main(inbox, outbox, assets, watchlist, corridor_m) -> None:  # runs in the 
         outbox.put(("error", f"{type(exc).__name__}: {exc}"))
         return
     reviser = Reviser(runner)
+    gc_s = [0.0, 0.0]  # time in the cyclic collector, and when the running collection began
+
+    def gc_clock(phase, info, clock=time.perf_counter):
+        if phase == "start":
+            gc_s[1] = clock()
+        else:
+            gc_s[0] += clock() - gc_s[1]
+
+    if gc_every:  # see the module doc
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+    gc.callbacks.append(gc_clock)
+    next_gc = gc_every or 0
     outbox.put(("ready", None))
     records = 0
+    wait_s = 0.0
+    t_start = time.perf_counter()
+    process = reviser.process
+    clock = time.perf_counter
     while True:
+        t = clock()
         msg = inbox.get()
+        wait_s += clock() - t
         if msg is None:
             break
         kind, payload = msg
         if kind == "records":
-            changed = {}
-            for tag, values in payload:
-                r = Position(*values) if tag == _POS else Static(*values)
-                for a in reviser.process(r):
-                    changed[a.key] = a
+            changed = None
+            for values in payload:
+                got = process(Position(*values) if type(values) is tuple else values)
+                if got:
+                    if changed is None:
+                        changed = {}
+                    for a in got:
+                        changed[a.key] = a
             records += len(payload)
+            if next_gc and records >= next_gc:
+                gc.collect()
+                next_gc = records + gc_every
             withdrawn, reviser.withdrawn_alerts = reviser.withdrawn_alerts, []
             if changed or withdrawn:
-                outbox.put(("alerts", ([a.as_dict() for a in changed.values()], withdrawn)))
+                outbox.put(("alerts", ([a.as_dict() for a in (changed or {}).values()], withdrawn)))
         elif kind == "forget":
             runner.forget(payload)
+    total_s = time.perf_counter() - t_start
     outbox.put(("done", {"records": records, "events": len(runner.engine.events),
-                         "alerts": len(runner.builder.alerts)}))
+                         "alerts": len(runner.builder.alerts), "busy_s": round(total_s - wait_s, 3),
+                         "wait_s": round(wait_s, 3), "gc_s": round(gc_s[0], 3)}))
 
 
 class WatchWorker:
@@ -56,7 +100,7 @@ class WatchWorker:
 
     def __init__(self, assets: Path | None = None, watchlist: Path | None = None, corridor_m: float | None = None,
                  batch: int = 2000, max_batches: int = 32, start_method: str = "spawn",
-                 ready_timeout: float = 180.0) -> None:
+                 ready_timeout: float = 180.0, gc_every: int | None = GC_EVERY) -> None:
         ctx = mp.get_context(start_method)
         self.inbox = ctx.Queue(maxsize=max_batches)
         self.outbox = ctx.Queue()
@@ -65,7 +109,8 @@ class WatchWorker:
         self._alerts: dict[str, dict] = {}
         self._withdrawn: list[str] = []
         self.stats: dict | None = None
-        self.proc = ctx.Process(target=_main, args=(self.inbox, self.outbox, assets, watchlist, corridor_m),
+        self.blocked_s = 0.0  # time ingest waited for room on the queue (detection behind)
+        self.proc = ctx.Process(target=_main, args=(self.inbox, self.outbox, assets, watchlist, corridor_m, gc_every),
                                 name="dkfi-watch", daemon=True)
         self.proc.start()
         deadline = time.monotonic() + ready_timeout
@@ -82,9 +127,9 @@ class WatchWorker:
             raise RuntimeError(f"watch worker did not start: {payload}")
 
     def process(self, record: Position | Static) -> None:
-        self._buf.append((_POS if type(record) is Position else _STA,
-                          tuple(getattr(record, f) for f in record.__slots__)))
-        if len(self._buf) >= self.batch:
+        buf = self._buf
+        buf.append(_position_values(record) if type(record) is Position else record)
+        if len(buf) >= self.batch:
             self._send()
 
     def forget(self, mmsis) -> None:
@@ -97,11 +142,16 @@ class WatchWorker:
             self._put(("records", batch))
 
     def _put(self, msg) -> None:
+        t = None
         while True:  # keep the results flowing while waiting for room, or both sides could block
             try:
                 self.inbox.put(msg, timeout=0.05)
+                if t is not None:
+                    self.blocked_s += time.perf_counter() - t
                 return
             except queue.Full:
+                if t is None:
+                    t = time.perf_counter()
                 self._drain()
                 if not self.proc.is_alive():
                     raise RuntimeError("watch worker stopped") from None

@@ -194,6 +194,7 @@ class DetectionEngine:
 
     def __init__(self, detectors: Iterable[Detector], ctx: Context | None = None, sweep_every: int = 5000) -> None:
         self.detectors = list(detectors)
+        self._updates = tuple(d.update for d in self.detectors)  # bound once, not per record
         self.ctx = ctx or Context()
         self.events: dict[tuple, Event] = {}
         self._n = 0
@@ -214,8 +215,8 @@ class DetectionEngine:
             self.now = ts
         ctx = self.ctx
         out: list[Event] | None = None
-        for d in self.detectors:
-            produced = d.update(record, ctx)
+        for update in self._updates:
+            produced = update(record, ctx)
             if produced:  # () and [] (nothing happened, the common case) cost no further work
                 if out is None:
                     out = []
