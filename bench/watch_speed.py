@@ -9,11 +9,14 @@ Run: ``.venv/bin/python bench/watch_speed.py [--repeat 40] [--rounds 2] [--only-
     it): ingest and detection overlap on the machine's two cores; the clock stops only when the worker has
     processed every record.
 Each is measured in a fresh child process, alternately, in the same run; medians are compared. Printed:
-reports/s of A and B, the ratio B/A (target >= 0.5: all detectors together cost at most half of the
-ingest throughput), peak RSS of each child, and a per-detector breakdown (µs per position, measured
-in-process over the 5-minute DMA sample with each detector alone, best of 3 passes with warm land/asset
-caches; "engine" is DetectionEngine with no detectors, "all" the nine together through WatchRunner; the
-context has a small watch list, every 50th MMSI of the sample, so the watchlist detector does real work).
+reports/s of A, B and C, the ratios B/A and C/A (target >= 0.5: all detectors together cost at most half of
+the ingest throughput), peak RSS of each child; for C where the time went (the worker's busy, waiting and
+garbage-collection seconds, and how long ingest waited on the full queue or at the end for the worker);
+and a per-detector breakdown (µs per position, measured in-process over the 5-minute DMA sample with each
+detector alone, best of 3 passes with warm land/asset caches; "engine" is DetectionEngine with no
+detectors, "all" the nine together through WatchRunner, once with the cyclic garbage collector as it is
+and once with it off as the worker runs it; the context has a small watch list, every 50th MMSI of the
+sample, so the watchlist detector does real work).
 
 Input: ``bench/ingest.py``'s ``make_nmea(repeat)`` (the bundled 5-minute DMA recording repeated with
 ``$PGHP`` times shifted by 300 s per copy; 40 copies = 1.05 M sentences).
@@ -32,6 +35,7 @@ data) is counted in (B).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -150,15 +154,24 @@ def breakdown(rounds: int = 3) -> list[tuple[str, float, int]]:
     listed = sorted({r.mmsi for r in records})[::50]
     watchlist = WatchList([Entry("bench list", mmsi=m, reason="benchmark") for m in listed])
 
-    def timed(make) -> tuple[float, int]:
+    def timed(make, gc_off: bool = False) -> tuple[float, int]:
         best, events = float("inf"), 0
         for _ in range(rounds):
             ctx = Context(assets=assets, land=land, ports=ports, watchlist=watchlist)  # warm caches, fresh state
             proc, get_events = make(ctx)
-            t = time.perf_counter()
-            for r in records:
-                proc(r)
-            best = min(best, time.perf_counter() - t)
+            if gc_off:  # as the watch worker runs (watch_worker's module doc)
+                gc.collect()
+                gc.freeze()
+                gc.disable()
+            try:
+                t = time.perf_counter()
+                for r in records:
+                    proc(r)
+                best = min(best, time.perf_counter() - t)
+            finally:
+                if gc_off:
+                    gc.enable()
+                    gc.unfreeze()
             events = get_events()
         return best / n_pos * 1e6, events
 
@@ -179,6 +192,7 @@ def breakdown(rounds: int = 3) -> list[tuple[str, float, int]]:
         return w.process, lambda: len(w.engine.events)
 
     rows.append(("all nine (WatchRunner)", *timed(runner)))
+    rows.append(("all nine, gc off", *timed(runner, gc_off=True)))
     return rows, n_pos
 
 
@@ -228,6 +242,11 @@ def main() -> None:
           f"{rc:,.0f} reports/s, parent peak RSS {peak('ingest+watch-process')} MB; {c['events']} events, "
           f"{c['alerts']} alerts (same as B: {c['events'] == last['events'] and c['alerts'] == last['alerts']})")
     print(f"ratio C/A {rc / ra:.2f} (target >= 0.50)")
+    med = {k: statistics.median(x[k] for x in res["ingest+watch-process"])
+           for k in ("seconds", "worker_busy_s", "worker_wait_s", "worker_gc_s", "ingest_blocked_s", "close_wait_s")}
+    print(f"(C) where the time went (medians): {med['seconds']:.1f} s in all; worker busy {med['worker_busy_s']:.1f} s "
+          f"(of which gc {med['worker_gc_s']:.1f} s), idle {med['worker_wait_s']:.1f} s; ingest waited "
+          f"{med['ingest_blocked_s']:.1f} s on the full queue and {med['close_wait_s']:.1f} s at the end for the worker")
 
 
 if __name__ == "__main__":

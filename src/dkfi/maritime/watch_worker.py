@@ -109,7 +109,7 @@ class WatchWorker:
         self._alerts: dict[str, dict] = {}
         self._withdrawn: list[str] = []
         self.stats: dict | None = None
-        self.blocked_s = 0.0  # time ingest waited for room on the queue (detection behind)
+        self.blocked_s = 0.0  # time spent handing batches to the queue, mostly waiting for room (detection behind)
         self.proc = ctx.Process(target=_main, args=(self.inbox, self.outbox, assets, watchlist, corridor_m, gc_every),
                                 name="dkfi-watch", daemon=True)
         self.proc.start()
@@ -142,19 +142,16 @@ class WatchWorker:
             self._put(("records", batch))
 
     def _put(self, msg) -> None:
-        t = None
+        t = time.perf_counter()
         while True:  # keep the results flowing while waiting for room, or both sides could block
             try:
                 self.inbox.put(msg, timeout=0.05)
-                if t is not None:
-                    self.blocked_s += time.perf_counter() - t
-                return
+                break
             except queue.Full:
-                if t is None:
-                    t = time.perf_counter()
                 self._drain()
                 if not self.proc.is_alive():
                     raise RuntimeError("watch worker stopped") from None
+        self.blocked_s += time.perf_counter() - t
 
     def _drain(self) -> None:
         while True:
