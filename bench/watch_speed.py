@@ -246,7 +246,8 @@ def main() -> None:
            for k in ("seconds", "worker_busy_s", "worker_wait_s", "worker_gc_s", "ingest_blocked_s", "close_wait_s")}
     print(f"(C) where the time went (medians): {med['seconds']:.1f} s in all; worker busy {med['worker_busy_s']:.1f} s "
           f"(of which gc {med['worker_gc_s']:.1f} s), idle {med['worker_wait_s']:.1f} s; ingest waited "
-          f"{med['ingest_blocked_s']:.1f} s on the full queue and {med['close_wait_s']:.1f} s at the end for the worker")
+          f"{med['ingest_blocked_s']:.1f} s on the full queue and {med['close_wait_s']:.1f} s at the end for the "
+          "worker")
 
 
 if __name__ == "__main__":

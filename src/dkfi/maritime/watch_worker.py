@@ -8,14 +8,14 @@ late-data :class:`~dkfi.maritime.late.Reviser`) and sends back snapshots of the 
 the keys of alerts that late data withdrew. The queue's bound is the back-pressure: if detection falls
 behind, ingest waits instead of memory growing.
 
-Garbage collection: the worker's heap is mostly long-lived (modules, the asset, land and port indexes
-with their grid caches, every vessel's detector state and recent track), and each position leaves a few
-new container objects in that state (track points, the position itself in the late-data track), so
-CPython's cyclic collector, left to its thresholds, keeps scanning them: that took a fifth to a quarter of
-the worker's time (bench/watch_speed.py, "all nine" against "all nine, gc off"). Detection makes no
-reference cycles (a test checks it: reference counting frees everything it drops), so the worker moves what it loaded at start-up out of
-the collector's view (``gc.freeze``), switches automatic collection off, and runs one full collection
-every ``gc_every`` records (a million by default) in case some cycle does appear.
+Garbage collection: the worker's heap is mostly long-lived (modules, the asset, land and port indexes with
+their grid caches, every vessel's detector state and recent track), and each position leaves a few new
+container objects in that state (track points, the position itself in the late-data track), so CPython's
+cyclic collector, left to its thresholds, keeps scanning them: that took a fifth to a quarter of the
+worker's time (bench/watch_speed.py, "all nine" against "all nine, gc off"). Detection makes no reference
+cycles (a test checks it: reference counting frees everything it drops), so the worker moves what it loaded
+at start-up out of the collector's view (``gc.freeze``), switches automatic collection off, and runs one
+full collection every ``gc_every`` records (a million by default) in case some cycle does appear.
 """
 from __future__ import annotations
 
