@@ -13,8 +13,7 @@ node's operator); the web application never hands one to a route (``dkfi.web.aut
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from sqlalchemy import and_, event, literal, or_
 from sqlalchemy.engine import Engine
@@ -146,18 +145,11 @@ def _filter_labelled(state: ORMExecuteState) -> None:
     state.statement = state.statement.options(*opts)
 
 
-@contextmanager
-def user_session(engine: Engine, p: Principal) -> Iterator[Session]:
-    """A transaction whose every ORM query sees only what ``p`` may see."""
-    s = Session(engine, expire_on_commit=False, info={PRINCIPAL_KEY: p})
-    try:
-        yield s
-        s.commit()
-    except BaseException:
-        s.rollback()
-        raise
-    finally:
-        s.close()
+def user_session(engine: Engine, p: Principal, **info):
+    """A transaction whose every ORM query sees only what ``p`` may see (extra ``info``: e.g. the client address)."""
+    from dkfi.core.db import session_scope
+
+    return session_scope(engine, {PRINCIPAL_KEY: p, **info})
 
 
 def open_session(engine: Engine, p: Principal) -> Session:

@@ -101,9 +101,10 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """A transaction: commit on success, roll back on error."""
-    s = Session(engine, expire_on_commit=False)
+def session_scope(engine: Engine, info: dict | None = None) -> Iterator[Session]:
+    """A transaction: commit on success, roll back on error. ``info`` goes to ``Session.info`` (e.g. the
+    principal whose access filter applies, see :mod:`dkfi.core.access`)."""
+    s = Session(engine, expire_on_commit=False, info=info)
     try:
         yield s
         s.commit()

@@ -22,7 +22,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from dkfi.core import audit
-from dkfi.core.access import AccessDenied, open_session
+from dkfi.core.access import AccessDenied
+from dkfi.core.access import user_session as access_session
 from dkfi.core.identity import AuthError, Principal, verify_token
 
 SESSION_COOKIE = "dkfi_session"
@@ -87,16 +88,8 @@ def page_principal(request: Request) -> Principal:
 
 
 def _session_for(request: Request, p: Principal) -> Iterator[Session]:
-    s = open_session(request.app.state.engine, p)
-    s.info[audit.REMOTE_KEY] = client_addr(request)
-    try:
+    with access_session(request.app.state.engine, p, **{audit.REMOTE_KEY: client_addr(request)}) as s:
         yield s
-        s.commit()
-    except BaseException:
-        s.rollback()
-        raise
-    finally:
-        s.close()
 
 
 def user_session(request: Request, p: PrincipalDep) -> Iterator[Session]:
