@@ -72,9 +72,12 @@ class Reviser:
                   if e.mmsi == mmsi and e.kind in kinds and e.start >= window_start and e.status != "withdrawn"}
         for d in detectors:
             d.forget({mmsi})
+        # the same sample gate as the engine's, started afresh for this vessel as its detectors are
+        engine.forget({mmsi})
+        every = [d for d in detectors if d.every_report or engine.sample_s <= 0.0]
         produced = {}
         for p in points:
-            for d in detectors:
+            for d in (detectors if engine.sample_gate(p) else every):
                 for e in d.update(p, ctx):
                     produced[e.key] = e
         changed: dict[str, Alert] = {}

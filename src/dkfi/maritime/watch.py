@@ -84,6 +84,7 @@ class WatchRunner:
     def forget(self, mmsis: Iterable[int]) -> None:
         """Forget these vessels' detector state (a looping replay starts its ships afresh); alerts stay."""
         ms = set(mmsis)
+        self.engine.forget(ms)
         for d in self.engine.detectors:
             d.forget(ms)
 

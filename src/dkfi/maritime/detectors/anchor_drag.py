@@ -98,6 +98,7 @@ class AnchorDragDetector(Detector):
     """Merchant ship at reduced speed crossing or running along seabed assets (see module docstring)."""
 
     kind = "anchor_drag"
+    every_report = False  # a rule over minutes: the engine samples reports (base module doc)
     ship_types: tuple[int, int] = (70, 89)        # inclusive range of merchant ship types
     min_length_m = 60.0                            # unknown type: skip when known shorter than this
     lookback_s = 3 * 3600.0

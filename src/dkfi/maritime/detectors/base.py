@@ -8,6 +8,18 @@ An event has a stable ``key`` (kind, MMSI, episode start); a detector that learn
 episode emits the event again with the same key, and the newest version replaces the older one
 (``status`` "open" while the situation goes on, "closed" when it ended, "withdrawn" when later data
 showed it was not one).
+
+Sampled detectors. Rules defined over minutes (loitering for 30 min, drift held 10 min, an encounter of
+2 h, an anchor drag with a 5-minute median speed, a watch-listed ship near an asset) gain nothing from a
+ship's 2-10 s reporting rate, so those detectors set ``every_report = False`` and the engine hands them a
+vessel's report only when ``sample_s`` (30 s) of data time have passed since the last one it handed them,
+or when the report differs from that one in what they react to at once: navigation status, or SOG by
+``sample_sog_kn`` (2 kn) or more, or SOG appearing or disappearing. The first report of a vessel always
+passes. Detectors that need every report (implied speed and one MMSI in two places, AIS gaps, a speed
+drop within 30-60 s, the identity's last position) keep ``every_report = True``, the default. The gate
+is a function of the data alone, so streaming and batch still see the same reports; the late-data
+reviser re-runs a vessel through the same gate (:meth:`DetectionEngine.sample_gate`). ``sample_s=0``
+hands every report to every detector. docs/decisions/0004-sampled-detectors.md has the measurements.
 """
 from __future__ import annotations
 
@@ -132,6 +144,7 @@ class Detector:
     """
 
     kind = "base"
+    every_report = True   # False: the engine samples this vessel's reports for it (module doc)
     idle_s = 6 * 3600.0
     max_vessels = 200_000
 
@@ -192,14 +205,43 @@ class Detector:
 class DetectionEngine:
     """Runs detectors over records in time order; keeps the newest version of each event."""
 
-    def __init__(self, detectors: Iterable[Detector], ctx: Context | None = None, sweep_every: int = 5000) -> None:
+    def __init__(self, detectors: Iterable[Detector], ctx: Context | None = None, sweep_every: int = 5000,
+                 sample_s: float = 30.0, sample_sog_kn: float = 2.0) -> None:
         self.detectors = list(detectors)
         self._updates = tuple(d.update for d in self.detectors)  # bound once, not per record
+        # the detectors that see every report, in the same order (the module doc: sampled detectors)
+        self._every = tuple(d.update for d in self.detectors if d.every_report)
+        self.sample_s = float(sample_s)
+        self.sample_sog_kn = float(sample_sog_kn)
+        if len(self._every) == len(self._updates) or self.sample_s <= 0.0:
+            self._every = self._updates  # nothing to sample
+        self._fed: dict[int, tuple] = {}  # mmsi -> (ts, sog, nav_status) last handed to sampled detectors
         self.ctx = ctx or Context()
         self.events: dict[tuple, Event] = {}
         self._n = 0
         self.sweep_every = sweep_every
         self.now = 0.0
+
+    def sample_gate(self, record: Position) -> bool:
+        """Does this report go to the sampled detectors too? Remembers it when it does (module doc)."""
+        fed = self._fed
+        mmsi = record.mmsi
+        last = fed.get(mmsi)
+        ts, sog, nav = record.ts, record.sog, record.nav_status
+        if last is not None:
+            if ts < last[0]:
+                return False  # older than what they were handed: they would skip it
+            if ts - last[0] < self.sample_s and nav == last[2]:
+                lsog = last[1]
+                if (sog is None) is (lsog is None) and (sog is None or abs(sog - lsog) < self.sample_sog_kn):
+                    return False
+        fed[mmsi] = (ts, sog, nav)
+        return True
+
+    def forget(self, mmsis: Iterable[int]) -> None:
+        """Drop the sampling state of these vessels (the detectors forget their own)."""
+        for m in mmsis:
+            self._fed.pop(m, None)
 
     def _take(self, produced: Iterable[Event], out: list[Event]) -> None:
         for e in produced:
@@ -215,7 +257,10 @@ class DetectionEngine:
             self.now = ts
         ctx = self.ctx
         out: list[Event] | None = None
-        for update in self._updates:
+        updates = self._every
+        if updates is not self._updates and self.sample_gate(record):
+            updates = self._updates
+        for update in updates:
             produced = update(record, ctx)
             if produced:  # () and [] (nothing happened, the common case) cost no further work
                 if out is None:
@@ -230,6 +275,9 @@ class DetectionEngine:
                 out = []
             for d in self.detectors:
                 self._take(d.sweep(self.now, ctx), out)
+            if self._fed:
+                horizon = self.now - max(d.idle_s for d in self.detectors)
+                self._fed = {m: f for m, f in self._fed.items() if f[0] >= horizon}
         return [] if out is None else out
 
     def _process_static(self, record: Static) -> list[Event]:

@@ -47,6 +47,7 @@ class DriftDetector(Detector):
     """
 
     kind = "drift"
+    every_report = False  # a rule over minutes: the engine samples reports (base module doc)
     sog_min = 1.0
     sog_max = 5.0
     min_cog_heading_diff_deg = 45.0

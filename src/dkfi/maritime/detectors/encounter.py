@@ -70,6 +70,7 @@ class EncounterDetector(Detector):
     """Two vessels within 500 m, both median < 2 kn, for >= 2 h, >= 10 km from ports (see the module doc)."""
 
     kind = "encounter"
+    every_report = False  # a rule over minutes: the engine samples reports (base module doc)
     max_distance_m = 500.0
     max_median_sog_kn = 2.0
     min_duration_s = 2 * 3600.0     # GFW; Skylight's rendezvous: 1800 s

@@ -59,6 +59,7 @@ class LoiteringDetector(Detector):
     """Slow or stopped inside an asset corridor or watched area (see module docstring)."""
 
     kind = "loitering"
+    every_report = False  # a rule over minutes: the engine samples reports (base module doc)
     max_sog_kn = 2.0
     min_duration_s = 1800.0
     grace_s = 300.0

@@ -70,6 +70,7 @@ class WatchlistDetector(Detector):
     """A listed vessel seen (once per voyage/day) or near an asset (see the module doc)."""
 
     kind = "watchlist"
+    every_report = False  # a rule over minutes: the engine samples reports (base module doc)
     new_voyage_s = 12 * 3600.0
     per_day = True
     leave_s = 1800.0
