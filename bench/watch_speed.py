@@ -4,7 +4,7 @@ Run: ``.venv/bin/python bench/watch_speed.py [--repeat 40] [--rounds 2] [--only-
 
 (A) the NMEA ingest path alone (``service.import_paths`` into a temporary SQLite + Parquet store);
 (B) the same path with a ``WatchRunner(make_context())`` hanging off the pipeline as listener for positions
-    and static reports, as ``service.LiveFeed`` attaches it;
+    and static reports, as ``service.LiveFeed`` attaches it (records handed over in ``WatchBatches`` of 2,000);
 (C) the same with the watch in a second process (``WatchWorker``, as ``dkfi serve --watch-process`` runs
     it): ingest and detection overlap on the machine's two cores; the clock stops only when the worker has
     processed every record.
@@ -55,6 +55,8 @@ COPY_S = 300.0  # make_nmea shifts each copy by 300 s
 
 def _attach_watch(pipeline, runner) -> dict:
     """Hang the runner off the pipeline; forget the looped ships at each copy boundary (module doc)."""
+    from dkfi.maritime.watch import WatchRunner
+
     info = {"t0": None, "copy": 0, "forgets": 0, "alerts": 0}
     seen: set[int] = set()
     process = runner.process
@@ -72,6 +74,11 @@ def _attach_watch(pipeline, runner) -> dict:
         if process(r):
             info["alerts"] += 1
 
+    if isinstance(runner, WatchRunner):  # in-process: in batches, as LiveFeed hands records to its runner
+        from dkfi.maritime.service import WatchBatches
+
+        info["batches"] = batches = WatchBatches(on_record)
+        on_record = batches.add
     pipeline.listeners.append(on_record)
     pipeline.static_listeners.append(on_record)
     return info
@@ -110,6 +117,8 @@ def child(kind: str, path: str) -> None:
         raise SystemExit(f"unknown child kind {kind}")
     t0 = time.perf_counter()  # the database is created and migrated outside the timing
     report = service.import_paths(engine, [Path(path)], settings, fmt="nmea")
+    if runner is not None:
+        info["live"]["batches"].run()  # the last batch is detected before the clock stops
     if kind == "ingest+watch-process":
         t_close = time.perf_counter()
         info["worker"] = worker.close()  # every record detected before the clock stops

@@ -147,11 +147,40 @@ def position_message(p: Position, static: Static | None, label: dict | None = No
     }
 
 
+class WatchBatches:
+    """Accepted records for the watch, handed to ``process`` in batches of ``size`` (and on :meth:`run`).
+
+    Interleaving ingest and detection record by record makes each evict the other's data from the CPU's
+    caches; in batches each runs warm. bench/watch_speed.py (B) measured the detectors' cost in an
+    in-process import a fifth lower this way (56 -> 45 µs per position). A live feed stores and publishes alerts only at its
+    flush, and runs the batch before it, so batching adds no delay an operator could see.
+    """
+
+    def __init__(self, process: Callable, size: int = 2000) -> None:
+        self.process = process
+        self.size = size
+        self.pending: list = []
+
+    def add(self, record) -> None:
+        pending = self.pending
+        pending.append(record)
+        if len(pending) >= self.size:
+            self.run()
+
+    def run(self) -> None:
+        """Detect on everything pending, in arrival order."""
+        pending, self.pending = self.pending, []
+        process = self.process
+        for r in pending:
+            process(r)
+
+
 class LiveFeed:
     """Runs a pipeline on a live source: publishes positions to the bus and flushes periodically.
 
     With a ``runner`` (:class:`dkfi.maritime.watch.WatchRunner`) every accepted record also goes
-    through the detectors; changed alerts are stored at each flush and published on the bus.
+    through the detectors (in :class:`WatchBatches`, run at the latest at each flush); changed alerts are
+    stored at each flush and published on the bus.
     """
 
     def __init__(self, engine: Engine, settings: Settings, bus: InProcessBus | None = None,
@@ -179,9 +208,11 @@ class LiveFeed:
                 bus.publish(POSITIONS_SUBJECT, position_message(p, static.get(p.mmsi), label))
 
             self.pipeline.listeners.append(publish)
+        self.watch_batches = None
         if runner is not None:
-            self.pipeline.listeners.append(self._detect)
-            self.pipeline.static_listeners.append(self._detect)
+            self.watch_batches = WatchBatches(self._detect)
+            self.pipeline.listeners.append(self.watch_batches.add)
+            self.pipeline.static_listeners.append(self.watch_batches.add)
         self.worker = worker  # a WatchWorker: the same watch in a second process
         if worker is not None:
             self.pipeline.listeners.append(worker.process)
@@ -192,6 +223,8 @@ class LiveFeed:
             self._alerts[a.key] = a.as_dict()  # a snapshot: detection goes on while the writer saves
 
     def _take(self):
+        if self.watch_batches is not None:
+            self.watch_batches.run()
         alerts, self._alerts = list(self._alerts.values()), {}
         withdrawn = []
         if self.reviser is not None and self.reviser.withdrawn_alerts:
