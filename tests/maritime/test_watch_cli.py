@@ -58,3 +58,24 @@ def test_sim_cli_writes_nmea_and_truth(tmp_path):
     r = subprocess.run([sys.executable, "-m", "dkfi", "sim", "run", "atlantis"], capture_output=True, text=True,
                        timeout=120, env={**os.environ, "COLUMNS": "400"})
     assert r.returncode == 2 and "atlantis" in r.stderr
+
+
+def test_live_watch_runs_in_a_second_process_by_default_on_two_cpus(monkeypatch):
+    """`dkfi watch live` / `serve`: the detectors get their own process where there are 2+ CPUs."""
+    from typer.testing import CliRunner
+
+    import dkfi.sharing.federation as federation
+    import dkfi.web.app as web_app
+    from dkfi.cli.main import app as cli
+
+    chosen = []
+    monkeypatch.setattr(web_app, "create_app", lambda live=None: chosen.append(live.watch_process))
+    monkeypatch.setattr(federation, "run_with_federation", lambda app, **kw: None)
+    drift = str(AIS / "labelled" / "dma_aisabnormal" / "538004030_drift_1.ais")
+    runner = CliRunner()
+    for cpus, flag, expected in ((2, [], True), (1, [], False), (8, ["--watch-in-process"], False),
+                                 (1, ["--watch-process"], True)):
+        monkeypatch.setattr(os, "cpu_count", lambda c=cpus: c)
+        res = runner.invoke(cli, ["watch", "live", "--replay", drift, *flag])
+        assert res.exit_code == 0, res.output
+        assert chosen[-1] is expected, (cpus, flag)

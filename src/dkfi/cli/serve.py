@@ -27,7 +27,9 @@ def serve(
     udp: Optional[int] = typer.Option(None, "--udp", help="also ingest NMEA UDP datagrams on this port"),
     mqtt: Optional[str] = typer.Option(None, "--mqtt", help="also ingest a Digitraffic-shaped MQTT feed"),
     watch: bool = typer.Option(True, "--watch/--no-watch", help="run the detectors on the live sources"),
-    watch_process: bool = typer.Option(False, "--watch-process", help="run the detectors in a second process"),
+    watch_process: Optional[bool] = typer.Option(
+        None, "--watch-process/--watch-in-process",
+        help="run the detectors in a second process (default: when the machine has 2 or more CPUs)"),
     assets: Optional[Path] = typer.Option(None, "--assets", help="asset GeoJSON for the watch (default: bundled Baltic set)"),
     watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="watch-list CSV for the watch"),
     extra: Optional[List[Path]] = typer.Option(None, "--merge", help="replay these files once, merged by time into --replay"),
@@ -49,6 +51,8 @@ def serve(
             parse_endpoint(tcp)
         except ValueError as exc:
             raise typer.BadParameter(f"--tcp: {exc}") from None
+    if watch_process is None:  # detection on its own core where there is one (docs/decisions/0004)
+        watch_process = (os.cpu_count() or 1) >= 2
     live = LiveSources(replay=list(replay or []), speed=speed, loop=loop, tcp=tcp, udp=udp, mqtt=mqtt,
                        extra=list(extra or []), watch=watch, assets=assets, watchlist=watchlist,
                        watch_process=watch_process)

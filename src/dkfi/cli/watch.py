@@ -148,7 +148,9 @@ def live(
     speed: float = typer.Option(1.0, help="replay speed-up"),
     assets: Optional[Path] = typer.Option(None, "--assets", help="asset GeoJSON (default: bundled Baltic set)"),
     watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="watch-list CSV"),
-    watch_process: bool = typer.Option(False, "--watch-process", help="run the detectors in a second process"),
+    watch_process: Optional[bool] = typer.Option(
+        None, "--watch-process/--watch-in-process",
+        help="run the detectors in a second process (default: when the machine has 2 or more CPUs)"),
 ) -> None:
     """Run the detectors on live sources and serve the map and alerts pages (alerts pushed as they happen)."""
     from dkfi.cli.serve import serve
