@@ -444,3 +444,37 @@ def test_nats_jetstream_transport_catches_up_exactly_once(tmp_path, pg_url, caps
             finally:
                 await nc.close()
         asyncio.run(drop())
+
+
+def test_received_alerts_join_the_live_alert_stream(nodes, monkeypatch):
+    """An alert applied from a partner is published on the node's bus (open alert pages show it at once)."""
+    import dkfi.core.bus as core_bus
+    from dkfi.core.bus import InProcessBus
+    from dkfi.maritime.service import ALERTS_SUBJECT
+
+    bus = InProcessBus()
+    monkeypatch.setattr(core_bus, "_bus", bus)
+    nodes.save([alert("live-1", score=0.7)])
+    nodes.save([alert("live-2")], label=Label(Classification.RESTRICTED, ("DNK",)))  # never leaves DNK
+    items = [item_of(r) for r in _outbox(nodes.dnk)]
+    assert len(items) == 1
+
+    async def run() -> list[dict]:
+        got: list[dict] = []
+        agen = bus.subscribe(ALERTS_SUBJECT)
+        first = asyncio.ensure_future(agen.__anext__())
+        await asyncio.sleep(0.05)  # subscribed
+        assert bus.subscribers(ALERTS_SUBJECT) == 1
+        await asyncio.to_thread(apply_items, nodes.fin, nodes.fin_node, "DNK", items)
+        got.append(await asyncio.wait_for(first, 5))
+        # the same item again is skipped: nothing new to show
+        await asyncio.to_thread(apply_items, nodes.fin, nodes.fin_node, "DNK", items)
+        with pytest.raises(asyncio.TimeoutError):
+            got.append(await asyncio.wait_for(agen.__anext__(), 0.3))
+        await agen.aclose()
+        return got
+
+    [msg] = asyncio.run(run())
+    stored = nodes.fin_alerts()["DNK:live-1"]
+    assert msg["key"] == "DNK:live-1" and msg["id"] == stored.id and msg["score"] == 0.7
+    assert msg["label"]["owner_nation"] == "DNK" and "FIN" in msg["label"]["releasable_to"]

@@ -109,6 +109,7 @@ def apply_items(engine: Engine, node: Node, sender: str, items: list[dict]) -> d
                 for rec in s.scalars(select(spec.model).where(col.in_(keys_l[i:i + 500]))):
                     records[(rtype, getattr(rec, spec.key_attr))] = rec
         forwards: list[dict] = []
+        received: dict[tuple, Any] = {}  # upserted records whose type has a live subject, newest per record
         for op, rtype, origin, seq, key, payload in checked:
             ident = (origin, rtype, key)
             st = states.get(ident)
@@ -136,7 +137,10 @@ def apply_items(engine: Engine, node: Node, sender: str, items: list[dict]) -> d
                 spec.load(rec, payload.get("fields") or {}, new=new)
                 _set_label(rec, lab)
                 counts["applied"] += 1
+                if spec.live is not None:
+                    received[(rtype, lkey)] = rec
             else:
+                received.pop((rtype, lkey), None)
                 if rec is not None:
                     s.delete(rec)
                     s.flush()  # before a later upsert of the same key in this batch inserts it again
@@ -163,7 +167,24 @@ def apply_items(engine: Engine, node: Node, sender: str, items: list[dict]) -> d
                                                       lab["classification"], now))
         outbox.write_rows(s.connection(), forwards)
         counts["forwarded"] = len(forwards)
+    _publish_received(received)
     return counts
+
+
+def _publish_received(received: dict[tuple, Any]) -> None:
+    """Received records go out on the process's bus once committed (open alert pages show them at once;
+    the live stream filters each message by its label per user). A bus failure never undoes the apply."""
+    if not received:
+        return
+    from dkfi.core.bus import get_bus
+
+    try:
+        bus = get_bus()
+        for (rtype, _key), rec in received.items():
+            subject, message = outbox.REGISTRY[rtype].live
+            bus.publish(subject, message(rec))
+    except Exception as exc:  # noqa: BLE001 - logged; the records are stored and show on reload
+        log.warning("received records stored but not published live: %s", exc)
 
 
 def applied_summary(session: Session) -> list[dict]:

@@ -141,6 +141,8 @@ class Replicated:
     model: type
     key_attr: str
     keep_local: tuple[str, ...] = ()  # set from the originator on first receipt, the receiver's own afterwards
+    # a received record goes to this bus subject as ``live[1](record)``, so open pages show it at once
+    live: tuple[str, Any] | None = None
 
     @property
     def record_type(self) -> str:
@@ -171,11 +173,13 @@ REGISTRY: dict[str, Replicated] = {}
 _BY_MODEL: dict[type, Replicated] = {}
 
 
-def register(model: type, key_attr: str, keep_local: Iterable[str] = ()) -> Replicated:
-    """Make a labelled record type travel between nodes (``key_attr``: a unique natural key)."""
+def register(model: type, key_attr: str, keep_local: Iterable[str] = (),
+             live: tuple[str, Any] | None = None) -> Replicated:
+    """Make a labelled record type travel between nodes (``key_attr``: a unique natural key; ``live``: the bus
+    subject and message function for records received from a partner)."""
     if not issubclass(model, LabelledMixin):
         raise TypeError(f"{model.__name__} carries no label; only labelled records are federated")
-    spec = Replicated(model, key_attr, tuple(keep_local))
+    spec = Replicated(model, key_attr, tuple(keep_local), live)
     REGISTRY[spec.record_type] = spec
     _BY_MODEL[model] = spec
     return spec
@@ -183,10 +187,13 @@ def register(model: type, key_attr: str, keep_local: Iterable[str] = ()) -> Repl
 
 def _register_defaults() -> None:
     from dkfi.maritime.models import AlertRecord
+    from dkfi.maritime.service import ALERTS_SUBJECT
+    from dkfi.maritime.watch import summary_dict
 
     # the findings are the originator's; the lifecycle of a received alert (who works on it, its outcome) is
-    # the receiving node's own business once it has arrived
-    register(AlertRecord, "key", keep_local=("status", "assigned_to", "assigned_nation", "outcome", "notes"))
+    # the receiving node's own business once it has arrived; received alerts join the live alert stream
+    register(AlertRecord, "key", keep_local=("status", "assigned_to", "assigned_nation", "outcome", "notes"),
+             live=(ALERTS_SUBJECT, summary_dict))
 
 
 _register_defaults()
