@@ -159,3 +159,81 @@ def live(
         raise typer.BadParameter("name at least one source: --tcp, --udp, --mqtt or --replay")
     serve(host=host, port=port, replay=replay, speed=speed, loop=False, tcp=tcp, udp=udp, mqtt=mqtt,
           watch=True, assets=assets, watchlist=watchlist, extra=None, watch_process=watch_process)
+
+
+lists_app = typer.Typer(help="Stored watch lists (sanctions, \"shadow fleet\", national lists) for the live watch.",
+                        no_args_is_help=True)
+app.add_typer(lists_app, name="lists")
+
+
+def _label_of(classification: str, releasable_to: str):
+    from dkfi.core.labels import Classification, Label, parse_releasable
+
+    try:
+        return Label(Classification.parse(classification), parse_releasable(releasable_to))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@lists_app.command("import")
+def lists_import(
+    path: Path = typer.Argument(..., help="CSV with columns imo, mmsi, name, list, reason (any subset; , ; or tab)"),
+    list_name: Optional[str] = typer.Option(None, "--list", help="list name for rows without one (default: file name)"),
+    classification: str = typer.Option("RESTRICTED", "--classification", help="label of the entries"),
+    releasable_to: str = typer.Option("DNK,FIN", "--releasable-to", help="nations the entries are releasable to"),
+    as_json: bool = typer.Option(False, "--json", help="the result as JSON on stdout"),
+) -> None:
+    """Store a watch list; a list of the same name owned by this nation is replaced. Bad rows are reported."""
+    from dkfi.core.access import system_session
+    from dkfi.core.config import get_settings
+    from dkfi.core.db import get_engine
+    from dkfi.maritime.watchlist import WatchList
+    from dkfi.maritime.watchlist_store import import_watchlist
+
+    label = _label_of(classification, releasable_to)
+    if not path.is_file():
+        raise typer.BadParameter(f"{path}: no such file", param_hint="PATH")
+    try:
+        wl = WatchList.from_csv(path, list_name)
+    except (UnicodeDecodeError, OSError) as exc:
+        err.print(f"[red]error:[/] {path}: cannot be read as a UTF-8 CSV ({exc})")
+        raise typer.Exit(2) from None
+    settings = get_settings()
+    with system_session(get_engine(settings.effective_database_url), settings.nation, "watch lists") as s:
+        with s.begin():
+            result = import_watchlist(s, wl, settings.nation, label)
+    d = result.as_dict()
+    if as_json:
+        typer.echo(json.dumps(d))
+    else:
+        lists = ", ".join(f"{n} ({c})" for n, c in d["lists"].items()) or "none"
+        err.print(f"{path}: {d['stored']} entries stored in {lists}, {d['replaced']} older entries replaced, "
+                  f"{d['bad_rows']} bad rows skipped; label {label}")
+        for e in d["errors"]:
+            err.print(f"  row {e['row']}: {e['message']}")
+    if not result.lists and result.errors:
+        raise typer.Exit(1)
+
+
+@lists_app.command("show")
+def lists_show(as_json: bool = typer.Option(False, "--json", help="entries as JSON lines on stdout")) -> None:
+    """The stored watch lists of this node."""
+    from dkfi.core.access import system_session
+    from dkfi.core.config import get_settings
+    from dkfi.core.db import get_engine
+    from dkfi.maritime.watchlist_store import entries, lists_summary
+
+    settings = get_settings()
+    with system_session(get_engine(settings.effective_database_url), settings.nation, "watch lists") as s:
+        rows = entries(s)
+        if as_json:
+            for r in rows:
+                typer.echo(json.dumps({"list": r.list_name, "mmsi": r.mmsi, "imo": r.imo, "name": r.name,
+                                       "reason": r.reason, "owner_nation": r.owner_nation,
+                                       "classification": r.classification, "releasable_to": r.releasable_to}))
+            return
+        table = Table("list", "owner", "entries", "highest label", "imported")
+        for d in lists_summary(rows):
+            table.add_row(d["name"], d["owner_nation"], str(d["entries"]), d["classification"],
+                          d["added"].strftime("%Y-%m-%d %H:%M") if d["added"] else "")
+        Console().print(table if rows else "no stored watch lists (dkfi watch lists import FILE)")

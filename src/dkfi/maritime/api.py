@@ -266,3 +266,68 @@ async def stream_alerts(request: Request, principal: PrincipalDep):
 
     return StreamingResponse(events(), media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+# ---- stored watch lists ---------------------------------------------------------------------------
+
+def _entry_out(r) -> dict:
+    from dkfi.maritime.schemas import WatchEntryOut
+
+    lab = r.label
+    return WatchEntryOut(id=r.id, list=r.list_name, mmsi=r.mmsi, imo=r.imo, name=r.name, reason=r.reason,
+                         added=r.added, label=LabelOut(classification=lab.classification.name,
+                                                       releasable_to=list(lab.releasable_to), policy=lab.policy,
+                                                       owner_nation=r.owner_nation)).model_dump(mode="json")
+
+
+@router.get("/watchlists", summary="Stored watch lists and their entries (only what the caller may see)",
+            tags=["watch"])
+def watchlists(session: SessionDep) -> dict:
+    from dkfi.maritime.watchlist_store import entries, lists_summary
+
+    rows = entries(session)
+    lists = [dict(d, added=_iso(d["added"])) for d in lists_summary(rows)]
+    return {"lists": lists, "entries": [_entry_out(r) for r in rows]}
+
+
+@router.post("/watchlists", summary="Import a watch-list CSV (replaces lists of the same name owned by this nation)",
+             tags=["watch"], status_code=201,
+             openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+             responses={413: {"model": Problem, "description": "upload too large"},
+                        422: {"model": Problem, "description": "not a UTF-8 CSV, no usable row, or a bad label"}})
+async def import_watchlist_csv(
+    request: Request,
+    session: SessionDep,
+    principal=require("plan"),
+    list_name: Annotated[str | None, Query(alias="list", max_length=128,
+                                           description="list name for rows without one")] = None,
+    classification: Annotated[str, Query(max_length=32)] = "RESTRICTED",
+    releasable_to: Annotated[str, Query(max_length=200, description="comma-separated nations")] = "DNK,FIN",
+) -> dict:
+    from dkfi.core.labels import Classification, Label, parse_releasable
+    from dkfi.maritime.watchlist import WatchList
+    from dkfi.maritime.watchlist_store import MAX_UPLOAD_BYTES, import_watchlist
+
+    try:
+        label = Label(Classification.parse(classification), parse_releasable(releasable_to))
+    except ValueError as exc:
+        raise HTTPException(422, f"label: {exc}") from None
+    if label.classification > principal.clearance:
+        raise HTTPException(422, f"label: {label.classification.name} is above your clearance "
+                                 f"{principal.clearance.name}")
+    body = await request.body()
+    if len(body) > MAX_UPLOAD_BYTES:
+        raise HTTPException(413, f"the CSV is {len(body):,} bytes; at most {MAX_UPLOAD_BYTES:,} are accepted")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(422, f"the CSV is not UTF-8 text (byte {exc.start})") from None
+    wl = WatchList.from_text(text, (list_name or "").strip() or "watch list", source="upload")
+    if not wl.entries:
+        first = "; ".join(f"row {n}: {m}" for n, m in wl.errors[:3])
+        raise HTTPException(422, "no usable row: a row needs an IMO, MMSI or name"
+                                 + (f" ({len(wl.errors)} bad rows; {first})" if wl.errors else ""))
+    from starlette.concurrency import run_in_threadpool
+
+    result = await run_in_threadpool(import_watchlist, session, wl, principal.nation, label)
+    return result.as_dict()

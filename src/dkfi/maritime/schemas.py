@@ -92,3 +92,39 @@ class AlertOut(BaseModel):
     label: LabelOut
     evidence: list[dict] | None = None
     changes: list[AlertChangeOut] | None = None
+
+
+class WatchEntryOut(BaseModel):
+    """One vessel on a stored watch list."""
+
+    id: int
+    list: str
+    mmsi: int | None = None
+    imo: int | None = None
+    name: str | None = None
+    reason: str | None = None
+    added: datetime | None = None
+    label: LabelOut
+
+
+class WatchListsOut(BaseModel):
+    """The stored watch lists the caller may see: one summary per list and owner, and the entries."""
+
+    lists: list[dict]
+    entries: list[WatchEntryOut]
+
+
+class BadRow(BaseModel):
+    row: int
+    message: str
+
+
+class WatchListImportOut(BaseModel):
+    """What an import stored: entries per list, entries replaced, bad rows skipped (with row numbers)."""
+
+    source: str
+    lists: dict[str, int]
+    stored: int
+    replaced: int
+    bad_rows: int
+    errors: list[BadRow]

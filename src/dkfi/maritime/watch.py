@@ -69,7 +69,8 @@ def make_context(assets_path: Path | None = None, watchlist_path: Path | None = 
     if watchlist_path is not None:
         from dkfi.maritime.watchlist import WatchList
 
-        ctx.watchlist = WatchList.from_csv(watchlist_path)
+        # a CSV file, or a list already read (the stored lists, ``watchlist_store.stored_watchlist``)
+        ctx.watchlist = watchlist_path if isinstance(watchlist_path, WatchList) else WatchList.from_csv(watchlist_path)
     return ctx
 
 

@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from dkfi.maritime.records import Position, Static
+from dkfi.maritime.watchlist import WatchList
 
 # a position travels as the tuple of these fields, in Position's order (``Position(*values)`` rebuilds it)
 POSITION_FIELDS = tuple(f for f in Position.__slots__ if f != "dedupe_key")
@@ -98,8 +99,8 @@ def _main(inbox, outbox, assets, watchlist, corridor_m, gc_every) -> None:  # ru
 class WatchWorker:
     """A :class:`WatchRunner` in its own process; same records in, same alerts out."""
 
-    def __init__(self, assets: Path | None = None, watchlist: Path | None = None, corridor_m: float | None = None,
-                 batch: int = 2000, max_batches: int = 32, start_method: str = "spawn",
+    def __init__(self, assets: Path | None = None, watchlist: Path | WatchList | None = None,
+                 corridor_m: float | None = None, batch: int = 2000, max_batches: int = 32, start_method: str = "spawn",
                  ready_timeout: float = 180.0, gc_every: int | None = GC_EVERY) -> None:
         ctx = mp.get_context(start_method)
         self.inbox = ctx.Queue(maxsize=max_batches)

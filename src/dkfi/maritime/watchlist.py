@@ -13,6 +13,7 @@ not unique) and are reported as such (``matched_by="name"``).
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,14 +106,18 @@ class WatchList:
     def from_csv(cls, path: str | Path, default_list: str | None = None) -> "WatchList":
         path = Path(path)
         with path.open(newline="", encoding="utf-8-sig") as f:
-            sample = f.read(4096)
-            f.seek(0)
-            try:
-                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel
-            reader = csv.DictReader(f, dialect=dialect)
-            return cls.from_rows(reader, default_list or path.stem, source=str(path))
+            return cls.from_text(f.read(), default_list or path.stem, source=str(path))
+
+    @classmethod
+    def from_text(cls, text: str, default_list: str = "watch list", source: str = "") -> "WatchList":
+        """The CSV as text (an upload); the delimiter (comma, semicolon or tab) is sniffed."""
+        text = text.lstrip("\ufeff")
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        return cls.from_rows(csv.DictReader(io.StringIO(text, newline=""), dialect=dialect), default_list,
+                             source=source)
 
     def report(self) -> str:
         """One line per bad row plus a summary."""

@@ -34,14 +34,17 @@ class LiveSources:
         from dkfi.maritime.sources import net
 
         runner = worker = None
+        watchlist = self.watchlist
+        if self.watch and watchlist is None:  # the lists stored with `dkfi watch lists import`, if any
+            watchlist = await asyncio.to_thread(self._stored_watchlist, engine, settings)
         if self.watch and self.watch_process:
             from dkfi.maritime.watch_worker import WatchWorker
 
-            worker = await asyncio.to_thread(WatchWorker, self.assets, self.watchlist)
+            worker = await asyncio.to_thread(WatchWorker, self.assets, watchlist)
         elif self.watch:
             from dkfi.maritime import watch
 
-            ctx = await asyncio.to_thread(watch.make_context, self.assets, self.watchlist)
+            ctx = await asyncio.to_thread(watch.make_context, self.assets, watchlist)
             runner = watch.WatchRunner(ctx)  # one watch over every source: a vessel may appear in several
         detector = runner or worker
 
@@ -74,6 +77,17 @@ class LiveSources:
         for r in results:
             if isinstance(r, BaseException) and not isinstance(r, asyncio.CancelledError):
                 log.error("live source failed: %s", r)
+
+    @staticmethod
+    def _stored_watchlist(engine, settings):
+        from dkfi.core.access import system_session
+        from dkfi.maritime.watchlist_store import stored_watchlist
+
+        with system_session(engine, settings.nation, "watch") as s:
+            wl = stored_watchlist(s)
+        if wl is not None:
+            log.info("watch list: %d stored entries", len(wl))
+        return wl
 
     @staticmethod
     def _close_worker(worker, engine, settings) -> None:

@@ -11,10 +11,11 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
 import dkfi
-from dkfi.core.access import open_session
+from dkfi.core.access import open_session, user_session
+from dkfi.core.audit import REMOTE_KEY
 from dkfi.core.identity import Principal
 from dkfi.core.labels import Classification
-from dkfi.core.security import CSRF_COOKIE, PrincipalDep, UserSession, page_principal
+from dkfi.core.security import CSRF_COOKIE, PrincipalDep, UserSession, client_addr, page_principal
 from dkfi.sharing.exports import alert_point
 from dkfi.web.app import TEMPLATES_DIR
 
@@ -82,6 +83,18 @@ def alerts_page(request: Request, p: Principal = PagePrincipal):
     return _page(request, "alerts.html", _banner(request, p), page="alerts",
                  statuses=watch.STATUSES, outcomes=watch.OUTCOMES, severities=SEVERITIES,
                  kinds=sorted(set(KIND_POINTS) | set(watch.detector_classes())))
+
+
+@router.get("/watchlists", response_class=HTMLResponse, include_in_schema=False)
+def watchlists_page(request: Request, p: Principal = PagePrincipal):
+    from dkfi.maritime.watchlist_store import entries, lists_summary
+
+    # only the entries this user may see; committed, so the reads above UNCLASSIFIED are audited
+    with user_session(request.app.state.engine, p, **{REMOTE_KEY: client_addr(request)}) as s:
+        rows = entries(s)
+    banner = max([request.app.state.settings.banner, *(r.classification for r in rows)], key=_level).upper()
+    return _page(request, "watchlists.html", banner, page="watchlists", entries=rows, lists=lists_summary(rows),
+                 classifications=[c.name for c in Classification if c <= p.clearance])
 
 
 @router.get("/api/geo/alerts", tags=["map"], summary="Alerts as GeoJSON points, for the map's alert layer",
