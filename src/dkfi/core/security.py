@@ -99,7 +99,9 @@ def user_session(request: Request, p: PrincipalDep) -> Iterator[Session]:
     yield from _session_for(request, p)
 
 
-UserSession = Annotated[Session, Depends(user_session)]
+# scope="function": the transaction commits when the route returns, before the response is sent, so a client
+# never gets a success for a change that then fails to commit, and its next request sees the change
+UserSession = Annotated[Session, Depends(user_session, scope="function")]
 
 
 def require(action: str):

@@ -329,5 +329,7 @@ async def import_watchlist_csv(
                                  + (f" ({len(wl.errors)} bad rows; {first})" if wl.errors else ""))
     from starlette.concurrency import run_in_threadpool
 
+    # the session commits when this returns, before the response is sent (core.security.UserSession), so the
+    # page can reload its tables as soon as it has the answer
     result = await run_in_threadpool(import_watchlist, session, wl, principal.nation, label)
     return result.as_dict()
