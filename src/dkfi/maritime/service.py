@@ -218,6 +218,15 @@ class LiveFeed:
             self.pipeline.listeners.append(worker.process)
             self.pipeline.static_listeners.append(worker.process)
 
+    def forget(self, mmsis) -> None:
+        """The watch forgets these vessels (a looping replay starts its ships afresh), in order: what this feed
+        accepted before is detected first, with what the watch knew then."""
+        if self.watch_batches is not None:
+            self.watch_batches.run()
+        for w in (self.runner, self.worker):
+            if w is not None:
+                w.forget(mmsis)
+
     def _detect(self, record) -> None:
         for a in self.reviser.process(record):
             self._alerts[a.key] = a.as_dict()  # a snapshot: detection goes on while the writer saves

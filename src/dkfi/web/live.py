@@ -57,9 +57,10 @@ class LiveSources:
             extra, _ = await asyncio.to_thread(service.load_records, self.extra) if self.extra else ([], None)
             log.info("replaying %d records (+%d merged) at %gx", len(records), len(extra), self.speed)
             looped = {r.mmsi for r in records}
+            replay_feed = feed()
             # looped ships jump back to where they started: not a case for the detectors
-            on_loop = (lambda: detector.forget(looped)) if detector is not None else None
-            tasks.append(feed().run(service.replay(records, self.speed, self.loop, stop, extra, on_loop), stop))
+            on_loop = (lambda: replay_feed.forget(looped)) if detector is not None else None
+            tasks.append(replay_feed.run(service.replay(records, self.speed, self.loop, stop, extra, on_loop), stop))
         if self.tcp:
             host, port = net.parse_endpoint(self.tcp)
             tasks.append(feed().run(service.lines_to_items(net.tcp_lines(host, port, stop=stop), f"tcp:{self.tcp}"), stop))
