@@ -321,3 +321,16 @@ def test_stored_form_round_trips(a):
     back = Label(a.classification, parse_releasable(a.releasable_text()), a.policy,
                  tuple(c for c in stored.split(";") if c), a.privacy_mark)
     assert back == a
+
+
+def test_label_from_text_names_what_is_wrong():
+    import pytest as _pytest
+
+    from dkfi.core.labels import Classification, Label
+
+    lab = Label.from_text(" restricted ", "fin, dnk")
+    assert lab.classification is Classification.RESTRICTED and lab.releasable_to == ("DNK", "FIN")
+    with _pytest.raises(ValueError, match="unknown classification 'COSMIC'"):
+        Label.from_text("COSMIC")
+    with _pytest.raises(ValueError):
+        Label.from_text("RESTRICTED", "DNK,XX1")

@@ -155,3 +155,17 @@ def test_api_and_page(db_url):
         assert names == ["EAGLE S", "YI PENG 3"]  # the DNK-only list is not releasable to FIN
         html = _page(c, "fi-view")
         assert "EAGLE S" in html and "DK EYES" not in html and 'id="import"' not in html  # a viewer may not import
+
+
+def test_oversized_upload_is_refused_before_it_is_read(db_url):
+    from dkfi.maritime.watchlist_store import MAX_UPLOAD_BYTES
+    from dkfi.web.app import create_app
+
+    with TestClient(create_app(db_url)) as c:
+        login(c, db_url, "dk-plan2", "DNK", "RESTRICTED", ("planner",))
+        big = "mmsi,name\n" + "219000001,X\n" * (MAX_UPLOAD_BYTES // 12 + 10)
+        r = c.post("/api/watchlists", content=big)
+        assert r.status_code == 413 and "at most" in r.json()["detail"]
+        r = c.post("/api/watchlists?releasable_to=XX1", content=CSV)
+        assert r.status_code == 422 and r.json()["detail"].startswith("label:")
+        assert c.get("/api/watchlists").json()["entries"] == []  # nothing stored by refused uploads

@@ -167,10 +167,10 @@ app.add_typer(lists_app, name="lists")
 
 
 def _label_of(classification: str, releasable_to: str):
-    from dkfi.core.labels import Classification, Label, parse_releasable
+    from dkfi.core.labels import Label
 
     try:
-        return Label(Classification.parse(classification), parse_releasable(releasable_to))
+        return Label.from_text(classification, releasable_to)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
 

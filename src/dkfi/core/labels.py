@@ -118,6 +118,12 @@ class Label:
         mark = " ".join((self.privacy_mark or "").split())  # one line: runs of white space become one space
         object.__setattr__(self, "privacy_mark", mark or None)
 
+    @classmethod
+    def from_text(cls, classification: str, releasable_to: str = "") -> "Label":
+        """A label from what a user types: a classification name and comma-separated nations (ValueError
+        naming what is wrong)."""
+        return cls(Classification.parse(classification), parse_releasable(releasable_to))
+
     def releasable_text(self) -> str:
         return ",".join(self.releasable_to)
 

@@ -8,6 +8,7 @@ from typing import Annotated, Iterator
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from dkfi.core.access import can_see, denied_get, polars_visible
@@ -67,16 +68,21 @@ def vessels(
     return {"type": "FeatureCollection", "features": [_feature(v) for v in rows]}
 
 
+def label_out(r) -> LabelOut:
+    """The label and owner nation of a stored record, as the API shows them."""
+    lab = r.label
+    return LabelOut(classification=lab.classification.name, releasable_to=list(lab.releasable_to),
+                    policy=lab.policy, owner_nation=r.owner_nation)
+
+
 def vessel_out(v: Vessel) -> VesselOut:
-    lab = v.label
     return VesselOut(
         mmsi=v.mmsi, station=v.station, name=v.name, imo=v.imo, callsign=v.callsign, ship_type=v.ship_type,
         ship_type_text=ship_type_text(v.ship_type), length=v.length, width=v.width, draught=v.draught,
         destination=v.destination, eta=v.eta, time=_iso(v.time), lat=v.lat, lon=v.lon, sog=v.sog, cog=v.cog,
         heading=v.heading, nav_status=v.nav_status, nav_status_text=nav_status_text(v.nav_status), rot=v.rot,
         source=v.source,
-        label=LabelOut(classification=lab.classification.name, releasable_to=list(lab.releasable_to),
-                       policy=lab.policy, owner_nation=v.owner_nation),
+        label=label_out(v),
     )
 
 
@@ -273,11 +279,8 @@ async def stream_alerts(request: Request, principal: PrincipalDep):
 def _entry_out(r) -> dict:
     from dkfi.maritime.schemas import WatchEntryOut
 
-    lab = r.label
     return WatchEntryOut(id=r.id, list=r.list_name, mmsi=r.mmsi, imo=r.imo, name=r.name, reason=r.reason,
-                         added=r.added, label=LabelOut(classification=lab.classification.name,
-                                                       releasable_to=list(lab.releasable_to), policy=lab.policy,
-                                                       owner_nation=r.owner_nation)).model_dump(mode="json")
+                         added=r.added, label=label_out(r)).model_dump(mode="json")
 
 
 @router.get("/watchlists", summary="Stored watch lists and their entries (only what the caller may see)",
@@ -304,17 +307,20 @@ async def import_watchlist_csv(
     classification: Annotated[str, Query(max_length=32)] = "RESTRICTED",
     releasable_to: Annotated[str, Query(max_length=200, description="comma-separated nations")] = "DNK,FIN",
 ) -> dict:
-    from dkfi.core.labels import Classification, Label, parse_releasable
+    from dkfi.core.labels import Label
     from dkfi.maritime.watchlist import WatchList
     from dkfi.maritime.watchlist_store import MAX_UPLOAD_BYTES, import_watchlist
 
     try:
-        label = Label(Classification.parse(classification), parse_releasable(releasable_to))
+        label = Label.from_text(classification, releasable_to)
     except ValueError as exc:
         raise HTTPException(422, f"label: {exc}") from None
     if label.classification > principal.clearance:
         raise HTTPException(422, f"label: {label.classification.name} is above your clearance "
                                  f"{principal.clearance.name}")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:  # refused before it is read
+        raise HTTPException(413, f"the CSV is {int(declared):,} bytes; at most {MAX_UPLOAD_BYTES:,} are accepted")
     body = await request.body()
     if len(body) > MAX_UPLOAD_BYTES:
         raise HTTPException(413, f"the CSV is {len(body):,} bytes; at most {MAX_UPLOAD_BYTES:,} are accepted")
@@ -327,8 +333,6 @@ async def import_watchlist_csv(
         first = "; ".join(f"row {n}: {m}" for n, m in wl.errors[:3])
         raise HTTPException(422, "no usable row: a row needs an IMO, MMSI or name"
                                  + (f" ({len(wl.errors)} bad rows; {first})" if wl.errors else ""))
-    from starlette.concurrency import run_in_threadpool
-
     # the session commits when this returns, before the response is sent (core.security.UserSession), so the
     # page can reload its tables as soon as it has the answer
     result = await run_in_threadpool(import_watchlist, session, wl, principal.nation, label)
