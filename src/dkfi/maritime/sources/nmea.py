@@ -28,6 +28,7 @@ Message types that carry no vessel record are not decoded at all (``Consumed``).
 """
 from __future__ import annotations
 
+import re
 import time as _time
 from binascii import Error as _B64Error
 from binascii import a2b_base64 as _a2b
@@ -646,6 +647,10 @@ def read_nmea(path: str | Path, source: str | None = None,
         yield Rejected(REASON_MALFORMED, 0, detail)
 
 
+# a tag block: printable text up to a checksum and the closing backslash (random bytes rarely look like this)
+_TAG_BLOCK_START = re.compile(rb"\\[\x20-\x5b\x5d-\x7e]{1,300}\*[0-9A-Fa-f]{1,2}\\")
+
+
 def looks_like_nmea(first_bytes: bytes) -> bool:
     """True when one of the first lines holds an AIS sentence, a $PGHP line or a tag block."""
     if not first_bytes:
@@ -654,7 +659,7 @@ def looks_like_nmea(first_bytes: bytes) -> bool:
         s = line.strip()
         if not s:
             continue
-        if s[:1] == b"\\" and s.find(b"\\", 1) > 1:
+        if s[:1] == b"\\" and _TAG_BLOCK_START.match(s):
             return True
         if s.startswith(b"$PGHP"):
             return True
