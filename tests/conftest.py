@@ -7,11 +7,52 @@ from pathlib import Path
 
 import pytest
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-if not SHARED.exists():  # CI lays shared/ beside the clone
-    SHARED = Path(os.environ.get("DKFI_SHARED", "../shared")).resolve()
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_folder() -> Path:
+    """The read-only shared data: ``DKFI_SHARED`` when set, else ``shared/`` beside the checkout.
+
+    Found from the repository, never from a fixed folder or the working directory, so a clone anywhere
+    (a developer's machine, CI) finds the same files."""
+    env = os.environ.get("DKFI_SHARED")
+    return Path(env).expanduser().resolve() if env else (ROOT / ".." / "shared").resolve()
+
+
+SHARED = shared_folder()
 AIS = SHARED / "data" / "ais"
 PG_ADMIN_URL = os.environ.get("DKFI_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def need(what: str, ok: bool) -> None:
+    """A test's resource (a data folder, a server, a browser): skip without it, but fail under ``CI=true``.
+
+    CI provides everything, so there a missing resource is a broken run, not a test to leave out quietly."""
+    if ok:
+        return
+    if in_ci():
+        pytest.fail(f"{what} (CI=true: a missing resource fails the run)", pytrace=False)
+    pytest.skip(what)
+
+
+def need_shared(*paths: Path) -> None:
+    """Each of ``paths`` exists in the shared data (see :func:`need`)."""
+    for path in paths:
+        need(f"shared data not found: {path} (lay shared/ beside the checkout or set DKFI_SHARED)", path.exists())
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs_shared(*paths): the test reads these files or folders of the "
+                                       "shared data (skipped without them, failed under CI=true)")
+
+
+def pytest_runtest_setup(item):
+    for mark in item.iter_markers("needs_shared"):
+        need_shared(*mark.args)
 
 
 @pytest.fixture(autouse=True)
@@ -44,10 +85,7 @@ def pg_url():
     """A fresh, empty PostgreSQL database, dropped afterwards."""
     import sqlalchemy as sa
 
-    if not _pg_available():
-        if os.environ.get("CI"):
-            pytest.fail(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}")
+    need(f"PostgreSQL not reachable at {PG_ADMIN_URL}", _pg_available())
     name = f"dkfi_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:

@@ -50,7 +50,8 @@ def _store(engine, alerts, vessels) -> tuple[list[int], list[int]]:
     from sqlalchemy.orm import Session
 
     from dkfi.core.models import AuditEntry  # noqa: F401  (the reads these tests cause are audited)
-    from dkfi.maritime.models import AlertChange, AlertRecord, Vessel
+    from dkfi.maritime.models import Vessel
+    from dkfi.watch.models import AlertChange, AlertRecord
 
     with Session(engine) as s:
         s.execute(delete(AlertChange))

@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 26, 12, 0, tzinfo=timezone.utc)
 
 
 def _alert(s, key: str, label: Label, owner: str = "DNK"):
-    from dkfi.maritime.models import AlertRecord
+    from dkfi.watch.models import AlertRecord
 
     a = AlertRecord(key=key, kind="loitering", mmsi=219000001, start=NOW, end=NOW, severity="low", score=10,
                     summary=key, factors=[], evidence=[], status="new", created=NOW, updated=NOW)

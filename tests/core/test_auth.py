@@ -141,7 +141,7 @@ def test_pages_use_a_session_cookie_with_csrf(app):
 
     from dkfi.core.db import session_scope
     from dkfi.core.labels import Label
-    from dkfi.maritime.models import AlertRecord
+    from dkfi.watch.models import AlertRecord
 
     now = datetime.now(timezone.utc)
     with session_scope(app.state.engine) as s:

@@ -21,7 +21,8 @@ T0 = 1_384_257_600.0
 def node(tmp_path_factory):
     from dkfi.core.config import get_settings
     from dkfi.core.db import session_scope
-    from dkfi.maritime.models import AlertRecord
+    from dkfi.watch.models import AlertRecord
+    from dkfi.maritime.api import store_of
     from dkfi.maritime.pipeline import Pipeline
     from dkfi.maritime.records import Position, Static
     from dkfi.web.app import create_app
@@ -29,7 +30,7 @@ def node(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'dkfi.sqlite'}"
     get_settings.cache_clear()
     app = create_app(url)
-    pipe = Pipeline(app.state.store)
+    pipe = Pipeline(store_of(app))
     pipe.feed([Position(ts=T0 + i, mmsi=219000001 + i, lat=55.5, lon=11.0 + i / 100, sog=5.0, cog=90.0, heading=90,
                         nav_status=0, station="A", source="t", msg_type=1) for i in range(5)]
               + [Static(ts=T0, mmsi=219000001, name="TEST", imo=9329760, ship_type=80, callsign="OZAB", station="A")])

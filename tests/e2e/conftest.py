@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_user
+from tests.conftest import AIS, make_user, need
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "src" / "dkfi" / "web" / "static" / "vendor"
-SHARED_SAMPLE = ROOT.parent / "shared" / "data" / "ais" / "nmea" / "dma_aisabnormal" / "ais-sample.txt.gz"
+SHARED_SAMPLE = AIS / "nmea" / "dma_aisabnormal" / "ais-sample.txt.gz"
 PACKAGED_SAMPLE = ROOT / "src" / "dkfi" / "data" / "ais" / "ais-sample.txt.gz"  # the same file, shipped
 CHROMIUM = os.environ.get("DKFI_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -29,12 +29,6 @@ CHROMIUM_ARGS = [
     # WebGL without a GPU: ANGLE on SwiftShader (software). Needed by MapLibre.
     "--use-angle=swiftshader", "--enable-unsafe-swiftshader",
 ]
-
-
-def _missing(what: str) -> None:
-    if os.environ.get("CI"):
-        pytest.fail(what)
-    pytest.skip(what)
 
 
 def _free_port() -> int:
@@ -78,8 +72,8 @@ def make_app(tmp: Path):
     from dkfi.core.config import get_settings
     from dkfi.web.app import create_app
 
-    if not (VENDOR / "maplibre-gl.js").is_file():
-        _missing("vendor files missing: run `npm ci && .venv/bin/python scripts/copy_vendor.py`")
+    need("vendor files missing: run `npm ci && .venv/bin/python scripts/copy_vendor.py`",
+         (VENDOR / "maplibre-gl.js").is_file())
     url = f"sqlite:///{tmp / 'dkfi.sqlite'}"
     saved = {k: os.environ.get(k) for k in ("DKFI_DATA_DIR", "DKFI_DATABASE_URL")}
     os.environ["DKFI_DATA_DIR"] = str(tmp / "var")
@@ -143,8 +137,8 @@ def server(dkfi_app):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        _missing(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    need(f"Chromium not found at {CHROMIUM} (apt-get install chromium)",
+         Path(CHROMIUM).is_file() or shutil.which(CHROMIUM) is not None)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

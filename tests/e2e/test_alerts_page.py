@@ -28,7 +28,7 @@ TIMEOUT = 45_000
 
 
 def _track(start, end, lat0, lon0, lat1, lon1, sog, n=12):
-    from dkfi.maritime.detectors.base import TrackPoint
+    from dkfi.watch.detectors.base import TrackPoint
 
     pts = []
     for i in range(n):
@@ -39,7 +39,7 @@ def _track(start, end, lat0, lon0, lat1, lon1, sog, n=12):
 
 
 def _event(kind, mmsi, start, end, asset, track, rule, **measured):
-    from dkfi.maritime.detectors.base import Event
+    from dkfi.watch.detectors.base import Event
 
     return Event(kind=kind, mmsi=mmsi, start=start, end=end, rule=rule, measured=measured, evidence=track,
                  asset=asset)
@@ -48,8 +48,8 @@ def _event(kind, mmsi, start, end, asset, track, rule, **measured):
 def _save(engine, events, names, nation="DNK"):
     """Events -> alerts (AlertBuilder) -> the database (watch.save_alerts); returns their summaries."""
     from dkfi.core.db import session_scope
-    from dkfi.maritime import watch
-    from dkfi.maritime.alerts import AlertBuilder
+    from dkfi.watch import service as watch
+    from dkfi.watch.alerts import AlertBuilder
 
     b = AlertBuilder(static={m: SimpleNamespace(name=n) for m, n in names.items()})   # names from static data
     b.add_all(events)
@@ -118,7 +118,7 @@ def wait_status(page, status):
 def publish_until(page, summary, js_condition):
     """Publish on the bus until the page shows it (the page's stream may still be subscribing)."""
     from dkfi.core.bus import get_bus
-    from dkfi.maritime.service import ALERTS_SUBJECT
+    from dkfi.watch.service import ALERTS_SUBJECT
 
     deadline = time.monotonic() + 45
     while True:
@@ -133,7 +133,7 @@ def publish_until(page, summary, js_condition):
 
 def test_alerts_page_lifecycle_filters_and_live(page, server, dkfi_app):
     from dkfi.core.db import session_scope
-    from dkfi.maritime import watch
+    from dkfi.watch import service as watch
 
     alerts = dkfi_app.state.test_alerts
     drag, loiter, gap = alerts["drag"], alerts["loiter"], alerts["gap"]
@@ -141,7 +141,7 @@ def test_alerts_page_lifecycle_filters_and_live(page, server, dkfi_app):
 
     # header, navigation and the banner: alerts are RESTRICTED, so the page is too
     header = page.locator("header.topbar").inner_text()
-    assert "dkfi — maritime picture" in header and "DNK" in header
+    assert "dkfi — Danish–Finnish defence cooperation" in header and "DNK" in header
     assert page.locator(".classification").inner_text().strip() == "RESTRICTED"
     assert page.locator("nav a[aria-current=page]").inner_text().startswith("Alerts")
     assert page.locator("nav a[href='/']").inner_text() == "Map"
@@ -316,7 +316,7 @@ def test_alerts_page_lifecycle_filters_and_live(page, server, dkfi_app):
 
 def test_map_page_shows_open_alerts(page, server, dkfi_app):
     from dkfi.core.db import session_scope
-    from dkfi.maritime import watch
+    from dkfi.watch import service as watch
 
     with session_scope(dkfi_app.state.engine) as s:
         open_ids = {r.id for r in watch.list_alerts(s) if r.status != "closed"}

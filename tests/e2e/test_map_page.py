@@ -50,7 +50,7 @@ PICK_VESSEL = """() => {
 def test_map_renders_vessels_and_opens_details(page, server):
     open_map(page)
     header = page.locator("header.topbar").inner_text()
-    assert "dkfi — maritime picture" in header
+    assert "dkfi — Danish–Finnish defence cooperation" in header
     assert "DNK" in header
     assert page.locator(".classification").inner_text().strip() == "UNCLASSIFIED"
 

@@ -6,6 +6,7 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import login
 
+from dkfi.maritime.api import store_of
 from dkfi.maritime.pipeline import Pipeline
 from dkfi.maritime.records import Position, Static
 
@@ -17,7 +18,7 @@ def client(db_url):
     from dkfi.web.app import create_app
 
     app = create_app(db_url)
-    pipe = Pipeline(app.state.store)
+    pipe = Pipeline(store_of(app))
     pipe.feed([
         Position(ts=T0, mmsi=219000001, lat=55.5, lon=11.0, sog=12.0, cog=90.0, heading=91, nav_status=0,
                  station="A", source="t", msg_type=1),
@@ -58,7 +59,7 @@ def test_vessel_detail_with_label(client):
     v = client.get("/api/vessels/219000001").json()
     assert v["name"] == "EAGLE TEST" and v["imo"] == 9329760 and v["ship_type_text"] == "Tanker"
     assert v["nav_status_text"] == "Under way using engine"
-    assert v["label"] == {"classification": "UNCLASSIFIED", "releasable_to": ["DNK", "FIN"], "policy": "NATO",
+    assert v["label"] == {"classification": "UNCLASSIFIED", "releasable_to": ["DNK", "FIN"], "policy": "NATO", "categories": [],
                           "owner_nation": "DNK"}
     assert client.get("/api/vessels/123456789").status_code == 404
 

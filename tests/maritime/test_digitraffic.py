@@ -17,6 +17,7 @@ from dkfi.maritime.sources.digitraffic import (
     decode_eta, looks_like_digitraffic, parse_message, parse_url, read_digitraffic, rot_from_indicator,
     subscribe,
 )
+from tests.conftest import need
 
 LOC = {"time": 1700000000, "sog": 10.7, "cog": 326.6, "navStat": 0, "rot": 0, "posAcc": True,
        "raim": False, "heading": 325, "lon": 20.345818, "lat": 60.03802}
@@ -188,8 +189,7 @@ def _broker_up(host="127.0.0.1", port=1883) -> bool:
 @pytest.mark.mqtt
 @pytest.mark.timeout(60)
 def test_subscribe_against_local_broker(tmp_path):
-    if not _broker_up():
-        pytest.skip("Mosquitto broker not reachable at 127.0.0.1:1883")
+    need("Mosquitto broker not reachable at 127.0.0.1:1883", _broker_up())
     import aiomqtt
 
     base = random.randint(900_000, 999_999) * 1000  # 9-digit MMSIs unlikely to clash with others

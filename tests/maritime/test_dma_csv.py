@@ -16,8 +16,9 @@ from dkfi.maritime.records import (
 from dkfi.maritime.sources.dma_csv import (
     looks_like_dma_csv, nav_status_code, read_dma_csv, ship_type_code, station_code,
 )
+from tests.conftest import AIS
 
-SAMPLE = Path("/work/shared/data/ais/dma_csv/aisdk_2018-06-01_first_rows.csv")
+SAMPLE = AIS / "dma_csv" / "aisdk_2018-06-01_first_rows.csv"
 H22 = ("# Timestamp,Type of mobile,MMSI,Latitude,Longitude,Navigational status,ROT,SOG,COG,Heading,IMO,"
        "Callsign,Name,Ship type,Cargo type,Width,Length,Type of position fixing device,Draught,Destination,"
        "ETA,Data source type")
@@ -56,7 +57,7 @@ def row22(ts="01/06/2018 00:00:00", mobile="Class A", mmsi="219000001", lat="55.
 
 # --- the sample --------------------------------------------------------------------------------
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason="DMA sample not present")
+@pytest.mark.needs_shared(SAMPLE)
 def test_sample_accounting_and_schema():
     pos, sta, rej, units, batches = read_all(SAMPLE)
     assert units == 138
@@ -75,7 +76,7 @@ def test_sample_accounting_and_schema():
     assert first["nav_status"] == 4 and first["sog"] == 12.5 and first["heading"] == 256 and first["rot"] == 0.0
 
 
-@pytest.mark.skipif(not SAMPLE.exists(), reason="DMA sample not present")
+@pytest.mark.needs_shared(SAMPLE)
 def test_sample_static_rows():
     _, sta, _, _, _ = read_all(SAMPLE)
     astina = sta.filter(pl.col("mmsi") == 266220000).row(0, named=True)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import gzip
-from pathlib import Path
 
 import pyais
 import pytest
@@ -21,8 +20,9 @@ from dkfi.maritime.records import (
     Static,
     Station,
 )
+from tests.conftest import AIS
 
-DATA = Path("/work/shared/data/ais")
+DATA = AIS
 
 
 def _msg(fields: dict):
@@ -141,7 +141,7 @@ def _payloads() -> list[bytes]:
     return out
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="shared AIS data not available")
+@pytest.mark.needs_shared(DATA)
 def test_fast_path_equals_pyais_path() -> None:
     """position_from_bits (used by the NMEA source) == normalise(pyais decode) on real messages."""
     checked = 0

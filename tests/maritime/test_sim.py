@@ -8,7 +8,7 @@ from shapely.geometry import Point
 from shapely.prepared import prep
 
 from dkfi.maritime.records import Position, Static
-from dkfi.maritime.sim import (
+from dkfi.sim.scenarios import (
     INCIDENTS, Incident, Scenario, check_lanes, load_land, named_scenario, run_sim_cli, simulate, tag_block,
 )
 from dkfi.maritime.sources.nmea import iter_nmea, nmea_checksum
@@ -66,7 +66,7 @@ def test_incidents_cross_intended_assets():
     """Geometry only (no NMEA): each drag crosses the assets of its real case."""
     sc = Scenario(seed=1, duration_h=1.0, transit=0, ferry=0, fishing=0, anchored=0, leisure=0,
                   incidents=[Incident(k) for k in ("eagle-s", "yi-peng-3", "newnew-polar-bear", "vezhen")])
-    from dkfi.maritime.sim import _Sim, load_assets
+    from dkfi.sim.scenarios import _Sim, load_assets
 
     sim = _Sim(sc, load_assets(None))
     for inc in sc.incidents:
@@ -115,7 +115,7 @@ def test_ais_gap_and_rendezvous_in_the_data(mixed):
     enc = next(t for t in mixed.truth if t["kind"] == "encounter")
     a = {round(p.ts / 300): p for p in pos if p.mmsi == enc["mmsi"] and enc["start"] < p.ts < enc["end"]}
     b = {round(p.ts / 300): p for p in pos if p.mmsi == enc["other_mmsi"] and enc["start"] < p.ts < enc["end"]}
-    from dkfi.maritime.detectors.base import haversine_m
+    from dkfi.watch.detectors.base import haversine_m
 
     common = set(a) & set(b)
     assert len(common) > 10
@@ -134,10 +134,10 @@ def test_run_sim_cli(tmp_path):
 
 
 def test_background_raises_no_spoofing_or_identity_events(mixed):
-    from dkfi.maritime.assets import LandIndex
-    from dkfi.maritime.detectors.base import Context, DetectionEngine
-    from dkfi.maritime.detectors.identity_change import IdentityChangeDetector
-    from dkfi.maritime.detectors.spoofing import SpoofingDetector
+    from dkfi.watch.assets import LandIndex
+    from dkfi.watch.detectors.base import Context, DetectionEngine
+    from dkfi.watch.detectors.identity_change import IdentityChangeDetector
+    from dkfi.watch.detectors.spoofing import SpoofingDetector
 
     eng = DetectionEngine([SpoofingDetector(), IdentityChangeDetector()], Context(land=LandIndex()))
     for r in _records(mixed.lines):

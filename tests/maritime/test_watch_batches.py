@@ -1,7 +1,7 @@
 """LiveFeed hands records to the in-process watch in batches: order kept, nothing left behind at a flush."""
 from __future__ import annotations
 
-from dkfi.maritime.service import WatchBatches
+from dkfi.watch.live import WatchBatches
 
 
 def test_batches_keep_order_and_run_when_full_or_asked():
@@ -23,10 +23,11 @@ def test_a_looping_replay_forgets_its_ships_after_what_came_before(tmp_path):
 
     from dkfi.core.config import Settings
     from dkfi.core.db import get_engine
-    from dkfi.maritime.detectors.base import Context
-    from dkfi.maritime.detectors.spoofing import SpoofingDetector
+    from dkfi.watch.detectors.base import Context
+    from dkfi.watch.detectors.spoofing import SpoofingDetector
     from dkfi.maritime.service import LiveFeed, load_records
-    from dkfi.maritime.watch import WatchRunner
+    from dkfi.watch.live import RunnerTap
+    from dkfi.watch.service import WatchRunner
     from tests.conftest import AIS
 
     records, _ = load_records([AIS / "nmea" / "dma_aisabnormal" / "ais-sample.txt.gz"])
@@ -35,7 +36,7 @@ def test_a_looping_replay_forgets_its_ships_after_what_came_before(tmp_path):
 
     def spoofing_after_loop(forget_via_feed: bool) -> int:
         runner = WatchRunner(Context(), [SpoofingDetector(check_mmsi=False)])
-        feed = LiveFeed(engine, settings, None, runner=runner)
+        feed = LiveFeed(engine, settings, None, taps=[RunnerTap(runner, settings.nation)])
         for r in records:
             feed.pipeline.add(r)
         looped = {r.mmsi for r in records}

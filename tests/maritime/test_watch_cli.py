@@ -69,7 +69,7 @@ def test_live_watch_runs_in_a_second_process_by_default_on_two_cpus(monkeypatch)
     from dkfi.cli.main import app as cli
 
     chosen = []
-    monkeypatch.setattr(web_app, "create_app", lambda live=None: chosen.append(live.watch_process))
+    monkeypatch.setattr(web_app, "create_app", lambda live=None: chosen.append(live["watch_process"]))
     monkeypatch.setattr(federation, "run_with_federation", lambda app, **kw: None)
     drift = str(AIS / "labelled" / "dma_aisabnormal" / "538004030_drift_1.ais")
     runner = CliRunner()

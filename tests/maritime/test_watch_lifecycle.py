@@ -7,9 +7,9 @@ from fastapi.testclient import TestClient
 from tests.conftest import login
 
 from dkfi.core.db import session_scope
-from dkfi.maritime import watch
-from dkfi.maritime.alerts import AlertBuilder
-from dkfi.maritime.detectors.base import Event, TrackPoint
+from dkfi.watch import service as watch
+from dkfi.watch.alerts import AlertBuilder
+from dkfi.watch.detectors.base import Event, TrackPoint
 
 T0 = 1_735_120_000.0  # 2024-12-25T09:46:40Z
 

@@ -8,16 +8,17 @@ from pathlib import Path
 import pytest
 from pyais import encode_dict
 
-from dkfi.maritime.detectors.anchor_drag import AnchorDragDetector
-from dkfi.maritime.detectors.base import DetectionEngine, haversine_m
+from dkfi.watch.detectors.anchor_drag import AnchorDragDetector
+from dkfi.watch.detectors.base import DetectionEngine, haversine_m
 from dkfi.maritime.records import Position, Static
-from dkfi.maritime.sim import INCIDENTS, Incident, Scenario, _fast_position, named_scenario, simulate
+from dkfi.sim.scenarios import INCIDENTS, Incident, Scenario, _fast_position, named_scenario, simulate
 from dkfi.maritime.sources.nmea import iter_nmea
-from dkfi.maritime.watch import make_context, make_detectors
+from dkfi.watch.service import make_context, make_detectors
+from tests.conftest import AIS, need
 
 ROOT = Path(__file__).resolve().parents[2]
 DMA_5MIN = [ROOT / "src/dkfi/data/ais/ais-sample.txt.gz",
-            ROOT.parent / "shared/data/ais/nmea/dma_aisabnormal/ais-sample.txt.gz"]
+            AIS / "nmea/dma_aisabnormal/ais-sample.txt.gz"]
 DRAGS = ["eagle-s", "yi-peng-3", "newnew-polar-bear", "vezhen"]
 SEEDS = (1, 2, 3)
 
@@ -109,11 +110,10 @@ def test_background_traffic_raises_no_anchor_drag(ctx):
 
 def test_real_danish_5_minutes_raise_few_alerts(ctx):
     from dkfi.maritime.service import load_records
-    from dkfi.maritime.watch import WatchRunner
+    from dkfi.watch.service import WatchRunner
 
     path = next((p for p in DMA_5MIN if p.exists()), None)
-    if path is None:
-        pytest.skip("DMA 5-minute sample not available")
+    need(f"DMA 5-minute sample not found at any of {[str(p) for p in DMA_5MIN]}", path is not None)
     recs, _ = load_records([path])
     ctx.static.clear()
     runner = WatchRunner(ctx)

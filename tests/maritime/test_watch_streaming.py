@@ -10,7 +10,10 @@ import pytest
 
 from dkfi.core.config import get_settings
 from dkfi.core.db import get_engine
-from dkfi.maritime import service, sim, watch
+from dkfi.maritime import service
+from dkfi.sim import scenarios as sim
+from dkfi.watch import service as watch
+from dkfi.watch.live import RunnerTap
 from dkfi.maritime.sources.nmea import read_nmea
 
 
@@ -38,7 +41,8 @@ def test_streaming_and_batch_give_identical_events(incident_file, tmp_path):
     # streaming: the file's items one by one through the live pipeline (de-duplication, state, bus)
     streaming = watch.WatchRunner(watch.make_context())
     engine = get_engine(f"sqlite:///{tmp_path / 's.sqlite'}")
-    feed = service.LiveFeed(engine, get_settings(), None, flush_interval=0.05, runner=streaming)
+    feed = service.LiveFeed(engine, get_settings(), None, flush_interval=0.05,
+                           taps=[RunnerTap(streaming, get_settings().nation)])
 
     async def items():
         for item in read_nmea(path):

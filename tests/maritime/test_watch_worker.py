@@ -5,8 +5,11 @@ import asyncio
 
 from dkfi.core.config import get_settings
 from dkfi.core.db import get_engine, session_scope
-from dkfi.maritime import service, sim, watch
-from dkfi.maritime.watch_worker import WatchWorker
+from dkfi.maritime import service
+from dkfi.sim import scenarios as sim
+from dkfi.watch import service as watch
+from dkfi.watch.live import WorkerTap
+from dkfi.watch.worker import WatchWorker
 
 
 def test_worker_matches_in_process_watch(tmp_path):
@@ -20,7 +23,8 @@ def test_worker_matches_in_process_watch(tmp_path):
 
     worker = WatchWorker()
     engine = get_engine(f"sqlite:///{tmp_path / 'w.sqlite'}")
-    feed = service.LiveFeed(engine, get_settings(), None, flush_interval=0.2, worker=worker)
+    feed = service.LiveFeed(engine, get_settings(), None, flush_interval=0.2,
+                            taps=[WorkerTap(worker, get_settings().nation)])
 
     async def stream():
         for r in records:
@@ -43,7 +47,7 @@ def test_detection_makes_no_reference_cycles(tmp_path):
     import gc
     import random
 
-    from dkfi.maritime.late import Reviser
+    from dkfi.watch.late import Reviser
     from dkfi.maritime.records import Position
 
     out = tmp_path / "eagle"

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 from dkfi.core.access import system_session, user_session
 from dkfi.core.identity import Principal
 from dkfi.core.labels import Classification, Label
-from dkfi.maritime.models import WatchEntry
-from dkfi.maritime.watchlist import WatchList
-from dkfi.maritime.watchlist_store import import_watchlist, stored_watchlist
+from dkfi.watch.models import WatchEntry
+from dkfi.watch.watchlist import WatchList
+from dkfi.watch.watchlist_store import import_watchlist, stored_watchlist
 from tests.conftest import login
 
 CSV = ("imo,mmsi,name,list,reason\n"
@@ -60,10 +60,10 @@ def test_entries_are_seen_only_as_their_label_allows(engine):
 
 def test_stored_list_drives_the_watch():
     """What the live watch gets from the store (make_context takes a WatchList) raises watchlist alerts."""
-    from dkfi.maritime.detectors.base import Context
-    from dkfi.maritime.detectors.watchlist import WatchlistDetector
+    from dkfi.watch.detectors.base import Context
+    from dkfi.watch.detectors.watchlist import WatchlistDetector
     from dkfi.maritime.records import Position
-    from dkfi.maritime.watch import WatchRunner
+    from dkfi.watch.service import WatchRunner
 
     wl = WatchList.from_text("mmsi,name,list,reason\n518998865,EAGLE S,shadow fleet,Estlink 2\n", "x", "database")
     runner = WatchRunner(Context(watchlist=wl), [WatchlistDetector()])
@@ -75,13 +75,13 @@ def test_stored_list_drives_the_watch():
 def test_live_sources_read_the_stored_lists(tmp_path):
     from dkfi.core.config import Settings
     from dkfi.core.db import get_engine
-    from dkfi.web.live import LiveSources
+    from dkfi.watch.live import stored_watchlist as live_watchlist
 
     engine = get_engine(f"sqlite:///{tmp_path / 'l.sqlite'}")
     settings = Settings(data_dir=tmp_path)
-    assert LiveSources._stored_watchlist(engine, settings) is None
+    assert live_watchlist(engine, settings) is None
     _import(engine, CSV)
-    wl = LiveSources._stored_watchlist(engine, settings)
+    wl = live_watchlist(engine, settings)
     assert len(wl) == 2 and wl.source == "database"
 
 
@@ -158,7 +158,7 @@ def test_api_and_page(db_url):
 
 
 def test_oversized_upload_is_refused_before_it_is_read(db_url):
-    from dkfi.maritime.watchlist_store import MAX_UPLOAD_BYTES
+    from dkfi.watch.watchlist_store import MAX_UPLOAD_BYTES
     from dkfi.web.app import create_app
 
     with TestClient(create_app(db_url)) as c:

@@ -51,7 +51,8 @@ def seed(engine) -> dict[str, int]:
     """Labelled vessels and alerts straight in the database; returns alert key -> id."""
     from sqlalchemy.orm import Session
 
-    from dkfi.maritime.models import AlertRecord, Vessel
+    from dkfi.maritime.models import Vessel
+    from dkfi.watch.models import AlertRecord
 
     ids = {}
     with Session(engine) as s:
@@ -131,7 +132,7 @@ def test_geojson_holds_only_what_the_user_may_see(seeded, p):
 
 def test_alert_geojson_point_and_null_geometry(seeded):
     from dkfi.core.access import user_session
-    from dkfi.sharing import exports
+    from dkfi.watch import exports
 
     engine, ids = seeded
     with user_session(engine, DK) as s:
@@ -147,7 +148,7 @@ def test_alert_geojson_point_and_null_geometry(seeded):
 
 def test_assets_are_open_data_for_both_nations_only(seeded, _settings):
     from dkfi.core.access import user_session
-    from dkfi.maritime import assets
+    from dkfi.watch import assets
     from dkfi.sharing import exports
 
     engine, _ = seeded
@@ -251,7 +252,7 @@ def test_cot_alerts_and_start_now(seeded):
 
 
 def test_vessel_cot_types():
-    from dkfi.sharing.exports import vessel_cot_type
+    from dkfi.maritime.exports import vessel_cot_type
 
     assert vessel_cot_type(None) == vessel_cot_type(0) == "a-n-S-X"
     assert vessel_cot_type(70) == vessel_cot_type(79) == "a-n-S-X-M-C"

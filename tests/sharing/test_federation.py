@@ -15,14 +15,14 @@ from sqlalchemy import func, select, update
 
 from dkfi.core.db import get_engine, session_scope
 from dkfi.core.labels import Classification, Label
-from dkfi.maritime.models import AlertRecord
-from dkfi.maritime.watch import save_alerts
+from dkfi.watch.models import AlertRecord
+from dkfi.watch.service import save_alerts
 from dkfi.sharing import outbox
 from dkfi.sharing.federation import Deliverer, TLSFiles, item_of, make_certs
 from dkfi.sharing.federation_inbox import apply_items, create_inbox_app, inbox_server
 from dkfi.sharing.models import FederationApplied, OutboxItem
 from dkfi.sharing.outbox import Partner
-from tests.conftest import login
+from tests.conftest import login, need
 
 REL_FIN = Label(Classification.RESTRICTED, ("DNK", "FIN"))
 DNK_ONLY = Label(Classification.RESTRICTED, ())
@@ -383,8 +383,7 @@ def _nats_up() -> bool:
 def test_nats_jetstream_transport_catches_up_exactly_once(tmp_path, pg_url, capsys):
     from dkfi.sharing.federation_inbox import NatsInbox
 
-    if not _nats_up():
-        pytest.skip("NATS not reachable at 127.0.0.1:4222")
+    need("NATS not reachable at 127.0.0.1:4222", _nats_up())
     tag = uuid.uuid4().hex[:10]
     stream, prefix = f"FEDTEST_{tag}", f"fedtest{tag}"
     dnk_url = f"sqlite:///{tmp_path / 'dnk.sqlite'}"
@@ -450,7 +449,7 @@ def test_received_alerts_join_the_live_alert_stream(nodes, monkeypatch):
     """An alert applied from a partner is published on the node's bus (open alert pages show it at once)."""
     import dkfi.core.bus as core_bus
     from dkfi.core.bus import InProcessBus
-    from dkfi.maritime.service import ALERTS_SUBJECT
+    from dkfi.watch.service import ALERTS_SUBJECT
 
     bus = InProcessBus()
     monkeypatch.setattr(core_bus, "_bus", bus)

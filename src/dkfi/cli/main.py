@@ -1,28 +1,33 @@
-"""The ``dkfi`` command line: one Typer sub-app per domain, wired here."""
+"""The ``dkfi`` command line: the core's commands and every registered domain's CLI group."""
 from __future__ import annotations
 
 import typer
 
-from dkfi.cli import ais, audit, db, export, federation, serve, sim, users, watch
+from dkfi.cli import audit, db, serve, users
+from dkfi.core import registry
 
-app = typer.Typer(
-    name="dkfi",
-    help="dkfi: the Danish-Finnish defence cooperation platform (maritime picture, sharing, exercises, F-35, "
-         "acquisitions). Settings come from DKFI_* environment variables (DKFI_DATABASE_URL, DKFI_DATA_DIR, "
-         "DKFI_NATION).",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-)
-app.add_typer(ais.app, name="ais")
-app.add_typer(db.app, name="db")
-app.add_typer(watch.app, name="watch")
-app.add_typer(sim.app, name="sim")
-app.add_typer(users.app, name="users")
-app.add_typer(audit.app, name="audit")
-app.add_typer(federation.app, name="federation")
-app.add_typer(export.app, name="export")
-app.command("serve")(serve.serve)
-app.command("demo")(serve.demo)
+HELP = ("dkfi: the Danish-Finnish defence cooperation platform. Settings come from DKFI_* environment variables "
+        "(DKFI_DATABASE_URL, DKFI_DATA_DIR, DKFI_NATION).")
+
+
+def build_app() -> typer.Typer:
+    """The command line of this installation: the core's groups, then each domain's (read from the registry)."""
+    cli = typer.Typer(name="dkfi", help=HELP, no_args_is_help=True, pretty_exceptions_enable=False)
+    cli.add_typer(db.app, name="db")
+    cli.add_typer(users.app, name="users")
+    cli.add_typer(audit.app, name="audit")
+    cli.command("serve")(serve.serve)
+    cli.command("demo")(serve.demo)
+    for group in registry.cli_groups():
+        target = registry.resolve(group.app)
+        if group.command:
+            cli.command(group.name)(target)
+        else:
+            cli.add_typer(target, name=group.name)
+    return cli
+
+
+app = build_app()
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -3,18 +3,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from importlib import resources
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import typer
 from rich.console import Console
 
 err = Console(stderr=True, soft_wrap=True)
-
-
-def bundled_sample() -> Path:
-    return Path(str(resources.files("dkfi") / "data" / "ais" / "ais-sample.txt.gz"))
 
 
 def serve(
@@ -34,29 +29,25 @@ def serve(
     watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="watch-list CSV for the watch"),
     extra: Optional[List[Path]] = typer.Option(None, "--merge", help="replay these files once, merged by time into --replay"),
 ) -> None:
-    """Serve the web map and API (OpenAPI docs at /docs); live sources named here feed the picture and the watch."""
-    from dkfi.web.app import create_app
-    from dkfi.web.live import LiveSources
-
-    if speed <= 0:
-        raise typer.BadParameter(f"--speed must be positive, got {speed}")
-    for opt, p in [("--replay", p) for p in replay or []] + [("--merge", p) for p in extra or []] + \
-            [("--assets", assets), ("--watchlist", watchlist)]:
-        if p is not None and not p.exists():
-            raise typer.BadParameter(f"{opt} {p}: no such file")
-    if tcp:
-        from dkfi.maritime.sources.net import parse_endpoint
-
-        try:
-            parse_endpoint(tcp)
-        except ValueError as exc:
-            raise typer.BadParameter(f"--tcp: {exc}") from None
+    """Serve the web pages and API (OpenAPI docs at /docs); live sources named here feed the picture and the watch."""
     if watch_process is None:  # detection on its own core where there is one (docs/decisions/0004)
         watch_process = (os.cpu_count() or 1) >= 2
-    live = LiveSources(replay=list(replay or []), speed=speed, loop=loop, tcp=tcp, udp=udp, mqtt=mqtt,
-                       extra=list(extra or []), watch=watch, assets=assets, watchlist=watchlist,
-                       watch_process=watch_process)
-    app = create_app(live=live)
+    options = dict(replay=list(replay or []), speed=speed, loop=loop, tcp=tcp, udp=udp, mqtt=mqtt,
+                   extra=list(extra or []), watch=watch, assets=assets, watchlist=watchlist,
+                   watch_process=watch_process)
+    run_node(host, port, options)
+
+
+def run_node(host: str, port: int, options: dict[str, Any]) -> None:
+    """Check the live options with every domain, then serve (with federation when partners are configured)."""
+    from dkfi.core import registry
+    from dkfi.web.app import create_app
+
+    try:
+        registry.check_live_options(options)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    app = create_app(live=options)
     err.print(f"dkfi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     from dkfi.sharing.federation import run_with_federation
 
@@ -69,6 +60,7 @@ def demo(
     fresh: bool = typer.Option(True, help="start from an empty demo database"),
 ) -> None:
     """Replay the bundled 5-minute recording of the whole Danish AIS network and serve the map."""
+    from dkfi.core import registry
     from dkfi.core.config import get_settings
 
     if not os.environ.get("DKFI_DATA_DIR") and not os.environ.get("DKFI_DATABASE_URL"):
@@ -79,8 +71,9 @@ def demo(
         os.environ["DKFI_DATA_DIR"] = str(demo_dir)
         get_settings.cache_clear()
     settings = get_settings()
-    incident = settings.data_dir / "demo-incident.nmea"
-    _write_demo_incident(incident)
+    options: dict[str, Any] = dict(speed=speed, watch=True, watch_process=False)
+    for hook in registry.demo_hooks():  # each domain adds its demo data (the recording, a simulated incident)
+        hook(settings, options)
     users = _demo_users(settings)
     err.print("dkfi demo: replaying the Danish AIS network of 2013-11-12 12:00-12:05 UTC "
               f"at {speed:g}x (data: Danish Maritime Authority), with a simulated anchor drag south of the Sound "
@@ -89,9 +82,7 @@ def demo(
               f"{settings.data_dir / DEMO_CREDENTIALS}):")
     for name, nation, clearance, roles, pw in users:
         err.print(f"  [bold]{name}[/]  password [bold]{pw}[/]  ({nation}, {clearance}, {', '.join(roles)})")
-    serve(host="127.0.0.1", port=port, replay=[bundled_sample()], speed=speed, loop=True,
-          tcp=None, udp=None, mqtt=None, watch=True, assets=None, watchlist=None, extra=[incident],
-          watch_process=False)
+    run_node("127.0.0.1", port, options)
 
 
 DEMO_CREDENTIALS = "demo-credentials.txt"
@@ -134,16 +125,3 @@ def _demo_users(settings) -> list[tuple]:
     with os.fdopen(fd, "w") as fh:
         fh.write("".join(f"{name} {pw}\n" for name, *_, pw in out))
     return out
-
-
-def _write_demo_incident(path: Path) -> None:
-    """A simulated tanker (clearly named SIMULATED) dragging its anchor across Danish assets, timed so the
-    drag begins as the recording starts; the 45 minutes before are a pre-roll of its normal voyage."""
-    from dkfi.maritime import sim
-
-    t0 = 1_384_257_600.0  # 2013-11-12T12:00:00Z, the start of the bundled recording
-    sc = sim.Scenario(seed=1, start=t0 - 45 * 60, duration_h=5.0, transit=0, ferry=0, fishing=0, anchored=0,
-                      leisure=0, incidents=[sim.Incident("oresund-demo", start_h=0.0)])
-    res = sim.simulate(sc)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sim.write(res, path, path.with_suffix(".truth.json"))

@@ -20,7 +20,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from dkfi.core.identity import Principal
-from dkfi.core.labels import Classification, Label, LabelledMixin, parse_releasable
+from dkfi.core import labels
+from dkfi.core.labels import Classification, LabelledMixin
 
 
 class AccessDenied(Exception):
@@ -49,14 +50,10 @@ def visible_clause(model, p: Principal):
 
 
 def meets(p: Principal, classification: str | Classification, releasable_to, owner_nation: str) -> bool:
-    """The pure rule on label fields (strings as stored, or parsed values)."""
+    """The rule of :func:`dkfi.core.labels.meets` for a principal (the node's own machinery sees everything)."""
     if p.system:
         return True
-    level = classification if isinstance(classification, Classification) else Classification.parse(classification)
-    if level > p.clearance:
-        return False
-    rel = parse_releasable(releasable_to) if isinstance(releasable_to, str) else tuple(releasable_to or ())
-    return owner_nation == p.nation or p.nation in rel
+    return labels.meets_fields(p.clearance, p.nation, classification, releasable_to, owner_nation)
 
 
 def can_see(p: Principal, record) -> bool:
@@ -81,11 +78,6 @@ def check_label_change(p: Principal, record) -> None:
     check(p, "label", record)
     if record.owner_nation != p.nation:
         raise AccessDenied(f"{p.name} ({p.nation}): only the owner nation {record.owner_nation} may change this label")
-
-
-def label_fields(label: Label, owner_nation: str) -> dict:
-    return {"classification": label.classification.name, "releasable_to": list(label.releasable_to),
-            "policy": label.policy, "owner_nation": owner_nation}
 
 
 def visible_rows(p: Principal, rows: Iterable[dict]) -> list[dict]:
@@ -134,7 +126,6 @@ def principal_of_session(session: Session) -> Principal | None:
     return session.info.get(PRINCIPAL_KEY)
 
 
-@event.listens_for(Session, "do_orm_execute")
 def _filter_labelled(state: ORMExecuteState) -> None:
     p: Principal | None = state.session.info.get(PRINCIPAL_KEY)
     if p is None or p.system:
@@ -143,6 +134,13 @@ def _filter_labelled(state: ORMExecuteState) -> None:
         return
     opts = [with_loader_criteria(m, visible_clause(m, p), include_aliases=True) for m in labelled_models()]
     state.statement = state.statement.options(*opts)
+
+
+def install() -> None:
+    """Filter every ORM query of a user's session (idempotent; called once at start by
+    :func:`dkfi.core.registry.start`)."""
+    if not event.contains(Session, "do_orm_execute", _filter_labelled):
+        event.listen(Session, "do_orm_execute", _filter_labelled)
 
 
 def user_session(engine: Engine, p: Principal, **info):
@@ -159,4 +157,3 @@ def open_session(engine: Engine, p: Principal) -> Session:
 
 def system_session(engine: Engine, nation: str, name: str = "system") -> Session:
     return Session(engine, expire_on_commit=False, info={PRINCIPAL_KEY: Principal.node(nation, name)})
-from dkfi.core import audit as _audit_hooks  # noqa: E402,F401  (registers the audit hooks on every session)

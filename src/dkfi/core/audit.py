@@ -23,6 +23,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import event, func, insert, inspect, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -46,7 +47,7 @@ def _utc_text(dt: datetime) -> str:
 
 
 def entry_hash(fields: dict) -> str:
-    body = {k: fields.get(k) for k in _HASHED}
+    body: dict[str, Any] = {k: fields.get(k) for k in _HASHED}
     body["at"] = _utc_text(body["at"])
     text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
     return hashlib.sha256((fields["prev_hash"] + text).encode()).hexdigest()
@@ -66,8 +67,9 @@ def append(conn: Connection, *, actor: str, actor_nation: str, action: str, obje
     row = conn.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one_or_none()
     if row is None:  # a database created before the head row existed
         conn.execute(insert(AuditHead).values(id=1, seq=1, hash=GENESIS))
-        row = (1, GENESIS)
-    seq, prev = row
+        seq, prev = 1, GENESIS
+    else:
+        seq, prev = row
     owner = owner_nation or _nation_of_node()
     level = max(Classification.parse(object_classification), Classification.RESTRICTED)
     now = datetime.now(timezone.utc)
@@ -107,7 +109,6 @@ def _ident(obj) -> str:
     return ",".join(str(i) for i in ident) if ident else "?"
 
 
-@event.listens_for(Base, "load", propagate=True)
 def _on_load(obj, _context) -> None:
     if not isinstance(obj, LabelledMixin) or isinstance(obj, AuditEntry):
         return
@@ -119,7 +120,6 @@ def _on_load(obj, _context) -> None:
     session.info.setdefault(READS_KEY, {}).setdefault(_type_name(obj), {})[_ident(obj)] = obj.classification
 
 
-@event.listens_for(Session, "after_flush")
 def _on_flush(session: Session, _ctx) -> None:
     p = session.info.get("dkfi.principal")
     if p is None or p.system:
@@ -139,7 +139,6 @@ def _on_flush(session: Session, _ctx) -> None:
                    detail=detail)
 
 
-@event.listens_for(Session, "before_commit")
 def _on_commit(session: Session) -> None:
     reads = session.info.pop(READS_KEY, None)
     if not reads:
@@ -149,6 +148,16 @@ def _on_commit(session: Session) -> None:
         keys = sorted(ids)
         record(session, "read", type_name, ",".join(keys)[:2000], classification=top.name,
                detail={"count": len(keys), "ids": keys[:5000]})
+
+
+def install() -> None:
+    """Record every change, and every read above UNCLASSIFIED, of a user's session (idempotent; called once at
+    start by :func:`dkfi.core.registry.start`, never as a side effect of importing this module)."""
+    for target, name, fn, kw in ((Base, "load", _on_load, {"propagate": True}),
+                                 (Session, "after_flush", _on_flush, {}),
+                                 (Session, "before_commit", _on_commit, {})):
+        if not event.contains(target, name, fn):
+            event.listen(target, name, fn, **kw)
 
 
 # ---- verification ------------------------------------------------------------------------------------

@@ -21,9 +21,13 @@ class InProcessBus:
         self._subs: dict[str, list[tuple[asyncio.AbstractEventLoop, asyncio.Queue]]] = {}
         self._lock = threading.Lock()
         self.queue_size = queue_size
+        self.published = 0
+        self.dropped = 0  # oldest messages a slow subscriber lost
+        self.publish_failures = 0  # the same figures as NatsBus; handing over in memory cannot fail
 
     def publish(self, subject: str, message: Any) -> None:
         with self._lock:
+            self.published += 1
             subs = list(self._subs.get(subject, ()))
         for loop, q in subs:
             try:
@@ -31,14 +35,21 @@ class InProcessBus:
             except RuntimeError:  # loop closed: the subscriber is gone
                 pass
 
-    @staticmethod
-    def _put(q: asyncio.Queue, message: Any) -> None:
+    def _put(self, q: asyncio.Queue, message: Any) -> None:
         if q.full():
             try:
                 q.get_nowait()
+                with self._lock:
+                    self.dropped += 1
             except asyncio.QueueEmpty:
                 pass
         q.put_nowait(message)
+
+    def stats(self) -> dict[str, int]:
+        """The bus's figures, as :meth:`dkfi.core.bus_nats.NatsBus.stats` (nothing waits: ``pending`` is 0)."""
+        with self._lock:
+            return {"published": self.published, "dropped": self.dropped,
+                    "publish_failures": self.publish_failures, "pending": 0}
 
     async def subscribe(self, subject: str) -> AsyncIterator[Any]:
         loop = asyncio.get_running_loop()

@@ -4,6 +4,10 @@ Publishing is synchronous and may happen from any thread (the ingest pipeline is
 are handed to a background thread that owns the NATS connection and publishes them to a JetStream
 stream, so they survive a subscriber's restart. Subscribers are asyncio consumers with their own
 connection and an ordered push consumer that starts at new messages.
+
+The bus never stops the pipeline, so a message it cannot deliver is not an exception for the publisher:
+it is counted (:meth:`NatsBus.stats`: ``dropped`` when the queue is full, ``publish_failures`` when
+JetStream did not acknowledge it: not connected, timed out, refused, bus closed) and logged as a warning.
 """
 from __future__ import annotations
 
@@ -11,12 +15,14 @@ import asyncio
 import json
 import logging
 import threading
+import time
 from typing import Any, AsyncIterator
 
 log = logging.getLogger(__name__)
 
 STREAM = "DKFI"
 SUBJECTS = ["maritime.>", "sharing.>", "dkfi.>"]
+WARN_EVERY = 10.0  # seconds between warnings about lost messages: a broker outage must not flood the log
 
 
 class NatsBus:
@@ -27,12 +33,17 @@ class NatsBus:
         self.url = url
         self.stream = stream
         self.max_pending = max_pending
-        self.dropped = 0
-        self.published = 0
+        self.dropped = 0  # not queued: the publishing thread is max_pending messages behind
+        self.published = 0  # acknowledged by JetStream
+        self.publish_failures = 0  # queued or refused but never acknowledged
+        self._counts = threading.Lock()  # the counters change in the publishers' threads and the bus's own
+        self._closed = False
+        self._warned_at = float("-inf")
+        self._unwarned = 0
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._error: BaseException | None = None
-        self._queue: asyncio.Queue | None = None
+        self._queue: asyncio.Queue[tuple[str, bytes] | None] | None = None
         self._thread = threading.Thread(target=self._run, name="dkfi-nats-bus", daemon=True)
         self._thread.start()
         if not self._ready.wait(connect_timeout + 2) or self._error is not None:
@@ -44,9 +55,23 @@ class NatsBus:
         asyncio.set_event_loop(self._loop)
         try:
             self._loop.run_until_complete(self._main())
-        except BaseException as exc:  # reported to the constructor or logged
+        except BaseException as exc:  # reported to the constructor, or logged once it had connected
             self._error = exc
-            self._ready.set()
+            if self._ready.is_set():
+                log.warning("NATS bus stopped: %s: %s", type(exc).__name__, exc)
+        finally:
+            self._ready.set()  # first: the constructor waits for it, whatever ending the loop does
+            self._end_loop()
+
+    def _end_loop(self) -> None:
+        """Cancel the tasks the NATS client may leave behind (it does not close cleanly while reconnecting)
+        and close the loop: nothing is left pending for the garbage collector to abort."""
+        tasks = asyncio.all_tasks(self._loop)
+        for task in tasks:
+            task.cancel()
+        self._loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+        self._loop.close()
 
     async def _main(self) -> None:
         import nats
@@ -55,45 +80,91 @@ class NatsBus:
                                       reconnect_time_wait=1)
         self._js = self._nc.jetstream()
         await ensure_stream(self._js, self.stream)
-        self._queue = asyncio.Queue(self.max_pending)
+        # unbounded, the bound is kept by _enqueue: close()'s end marker always fits
+        queue: asyncio.Queue[tuple[str, bytes] | None] = asyncio.Queue()
+        self._queue = queue
         self._ready.set()
         while True:
-            item = await self._queue.get()
+            item = await queue.get()
             if item is None:
                 break
             subject, data = item
             try:
                 await self._js.publish(subject, data, stream=self.stream)
-                self.published += 1
-            except Exception as exc:  # the bus must never stop the pipeline
-                log.warning("NATS publish to %s failed: %s", subject, exc)
-        await self._nc.drain()
+                with self._counts:
+                    self.published += 1
+            except Exception as exc:  # the bus must never stop the pipeline: counted and logged instead
+                self._failed(subject, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+            finally:
+                queue.task_done()
+        await self._nc.drain()  # fails while reconnecting: _run then ends what the client left running
 
     def publish(self, subject: str, message: Any) -> None:
         data = json.dumps(message, separators=(",", ":"), default=str).encode()
-        try:
-            self._loop.call_soon_threadsafe(self._enqueue, subject, data)
-        except RuntimeError:
-            self.dropped += 1
+        with self._counts:  # close() takes the lock too: a message handed over before it is still sent
+            closed = self._closed
+            if not closed and self._thread.is_alive():
+                try:
+                    self._loop.call_soon_threadsafe(self._enqueue, subject, data)
+                    return
+                except RuntimeError:  # the loop is closed
+                    pass
+        self._failed(subject, "the bus is closed" if closed else f"the publishing thread stopped: {self._error}")
 
     def _enqueue(self, subject: str, data: bytes) -> None:
-        if self._queue.full():
-            self.dropped += 1
-            return
-        self._queue.put_nowait((subject, data))
+        queue = self._queue
+        if queue is None:  # cannot happen once the constructor returned: only a ready bus is handed out
+            self._failed(subject, "not connected")
+        elif queue.qsize() >= self.max_pending:
+            with self._counts:
+                self.dropped += 1
+            self._warn(subject, f"{self.max_pending} messages waiting for JetStream: dropped")
+        else:
+            queue.put_nowait((subject, data))
+
+    def _failed(self, subject: str, reason: str) -> None:
+        with self._counts:
+            self.publish_failures += 1
+        self._warn(subject, reason)
+
+    def _warn(self, subject: str, reason: str) -> None:
+        """A warning for a lost message, at most one every WARN_EVERY seconds (the others are in the counts)."""
+        now = time.monotonic()
+        with self._counts:
+            self._unwarned += 1
+            if now - self._warned_at < WARN_EVERY:
+                return
+            n, self._unwarned, self._warned_at = self._unwarned, 0, now
+            failures, dropped = self.publish_failures, self.dropped
+        log.warning("NATS publish to %s lost: %s (%d lost since the last warning; %d failed and %d dropped in all)",
+                    subject, reason, n, failures, dropped)
+
+    def stats(self) -> dict[str, int]:
+        """The bus's figures: messages acknowledged, dropped before sending, and failed; and still waiting."""
+        queue = self._queue
+        with self._counts:
+            return {"published": self.published, "dropped": self.dropped,
+                    "publish_failures": self.publish_failures, "pending": queue.qsize() if queue else 0}
 
     def flush(self, timeout: float = 10.0) -> None:
-        """Wait until everything published so far has been acknowledged by JetStream."""
-        async def _wait():
-            while self._queue.qsize():
-                await asyncio.sleep(0.01)
+        """Wait until everything published so far has been acknowledged by JetStream or counted as failed."""
+        queue = self._queue
+        if queue is None or not self._thread.is_alive():  # closed: nothing is waiting
+            return
+
+        async def _wait() -> None:
+            await queue.join()
             await self._nc.flush()
 
         asyncio.run_coroutine_threadsafe(_wait(), self._loop).result(timeout)
 
     def close(self) -> None:
-        if self._thread.is_alive() and self._queue is not None:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, None)
+        with self._counts:  # no publish() hands a message over after the end marker
+            self._closed = True
+            queue = self._queue if self._thread.is_alive() else None
+            if queue is not None:
+                self._loop.call_soon_threadsafe(queue.put_nowait, None)
+        if queue is not None:
             self._thread.join(10)
 
     # ---- subscribers ------------------------------------------------------------------------

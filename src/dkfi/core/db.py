@@ -73,7 +73,9 @@ def head_revision(url: str) -> str | None:
 
 def get_engine(url: str | None = None, *, migrate: bool = True) -> Engine:
     """The process-wide engine for ``url`` (default: the settings'), migrated on first use."""
-    import dkfi.models  # noqa: F401  (every table, and the session hooks that go with them: audit, outbox)
+    from dkfi.core import registry
+
+    registry.start()  # every domain's tables and the session hooks (access filter, audit, outbox), once
 
     if url is None:
         from dkfi.core.config import get_settings

@@ -16,6 +16,7 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jwt
 from argon2 import PasswordHasher
@@ -25,6 +26,9 @@ from sqlalchemy.orm import Session
 
 from dkfi.core.config import Settings
 from dkfi.core.labels import Classification, Label
+
+if TYPE_CHECKING:  # the functions import the model when called, as the rest of this module does
+    from dkfi.core.models import User
 
 ROLES = ("viewer", "operator", "planner", "admin")
 # What each role may do. ``read``: list, get, search, map layers, live streams, exports. ``act``: work on
@@ -125,7 +129,7 @@ def user_label(nation: str) -> Label:
     return Label(Classification.RESTRICTED, (nation,))
 
 
-def add_user(session: Session, name: str, nation: str, clearance: str, roles, password: str | None) -> "User":
+def add_user(session: Session, name: str, nation: str, clearance: str, roles, password: str | None) -> User:
     from dkfi.core.models import User
 
     name = (name or "").strip()
@@ -189,7 +193,7 @@ def authenticate(session: Session, name: str, password: str) -> Principal:
     from dkfi.core.models import User
 
     u = session.scalar(select(User).where(User.name == name))
-    if u is None or not u.active or not verify_password(u.password_hash, password):
+    if u is None or not u.active or u.password_hash is None or not verify_password(u.password_hash, password):
         raise AuthError("unknown user or wrong password")
     if _hasher.check_needs_rehash(u.password_hash):
         u.password_hash = _hasher.hash(password)

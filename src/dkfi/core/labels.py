@@ -463,11 +463,25 @@ def describe_change(old: Label, new: Label) -> tuple[str, ...]:
 def meets(clearance: Classification | str, nation: str, label: Label, owner_nation: str) -> bool:
     """The access predicate: clearance >= classification, and the reader's nation owns the record or the
     label is releasable to it. (Categories other than releasability are not checked here.)"""
+    return meets_fields(clearance, nation, label.classification, label.releasable_to, owner_nation)
+
+
+def meets_fields(clearance: Classification | str, nation: str, classification: Classification | str,
+                 releasable_to: Iterable[str] | str | None, owner_nation: str) -> bool:
+    """:func:`meets` on label fields as stored (strings) or parsed, without building a :class:`Label`: the
+    one rule that access control applies to rows, bus messages and files alike."""
     level = clearance if isinstance(clearance, Classification) else parse_classification(clearance)
-    if level < label.classification:
+    cls = classification if isinstance(classification, Classification) else Classification.parse(classification)
+    if level < cls:
         return False
     n = (nation or "").strip().upper()
-    return bool(n) and (n == (owner_nation or "").strip().upper() or n in label.releasable_to)
+    if not n:
+        return False
+    if n == (owner_nation or "").strip().upper():
+        return True
+    rel = parse_releasable(releasable_to) if isinstance(releasable_to, str) or releasable_to is None \
+        else tuple(releasable_to)
+    return n in rel
 
 
 # Sensible defaults per record kind: open-source AIS is unclassified and releasable to both nations.

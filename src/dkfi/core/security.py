@@ -61,6 +61,7 @@ def principal_from_cookie(request: Request) -> Principal | None:
 def current_principal(request: Request,
                       creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None) -> Principal:
     """The caller, from the bearer token or the session cookie; 401 when there is neither."""
+    p: Principal | None
     if creds is not None:
         try:
             p = verify_token(request.app.state.settings, creds.credentials)

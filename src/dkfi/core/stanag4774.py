@@ -166,9 +166,10 @@ def from_xml(text: str | bytes) -> tuple[Label, datetime | None, datetime | None
     if not policy:
         raise ValueError("STANAG 4774 label has no PolicyIdentifier")
     cls_el = _child(info, "Classification")
-    if cls_el is None or not (cls_el.text or "").strip():
+    cls_text = cls_el.text if cls_el is not None else None
+    if cls_text is None or not cls_text.strip():
         raise ValueError("STANAG 4774 label has no Classification")
-    classification: Classification = parse_classification(cls_el.text)
+    classification: Classification = parse_classification(cls_text)
     mark_el = _child(info, "PrivacyMark")
     privacy_mark = ((mark_el.text or "").strip() or None) if mark_el is not None else None
 

@@ -3,8 +3,8 @@
 :func:`normalise` takes one decoded AIS message (a pyais ``MessageTypeN`` object) plus what the
 source knows about it (time, source, units, de-duplication key) and returns a tuple of items:
 
-* types 1, 2, 3 (class A), 18 (class B), 9 (SAR aircraft), 4 and 11 (base station): one
-  :class:`Position` or one :class:`Rejected`;
+* types 1, 2, 3 (class A), 18 (class B), 9 (SAR aircraft), 4 and 11 (base station), 27 (long-range
+  broadcast): one :class:`Position` or one :class:`Rejected`;
 * type 5 (class A static), 24 part A / part B (class B static): one :class:`Static` or a
   :class:`Rejected`;
 * type 19 (class B extended) and 21 (aid to navigation): the position (or its rejection) carrying
@@ -13,16 +13,23 @@ source knows about it (time, source, units, de-duplication key) and returns a tu
 * anything else: ``Consumed(units, "ais_type_N")``.
 
 Units: knots, degrees, metres. AIS "not available" values become None (sog 102.3, cog 360,
-heading 511, rot -128); no position (lat 91 / lon 181) is :data:`REASON_NO_POSITION`.
+heading 511, rot -128; type 27: sog 63, cog 511); no position (lat 91 / lon 181) is
+:data:`REASON_NO_POSITION`.
 Values that are impossible rather than "not available" (cog 360.1-409.5, heading 360-510, rot
 +-127 meaning "turning, rate unknown") also become None: the position itself is still good.
+
+Type 27 keeps its coarse units (lat/lon in 1/10 minute, whole knots, whole degrees; no heading, no
+rate of turn): the Position has ``msg_type`` 27, so ``Position.coarse`` tells consumers it is good
+to ~185 m only. Its position accuracy, RAIM and GNSS (latency) bits are not kept, as for type 1-3.
 """
 from __future__ import annotations
 
 import math
 from typing import Hashable
 
+from dkfi.maritime.mmsi import MMSI_MAX, MMSI_MIN
 from dkfi.maritime.records import (
+    LONG_RANGE_MSG_TYPE,
     REASON_DECODE_ERROR,
     REASON_INVALID_MMSI,
     REASON_NO_POSITION,
@@ -81,7 +88,7 @@ def _check_position(msg, mmsi, lat, lon, units, where):
     if lat is None or lon is None:
         return Rejected(REASON_DECODE_ERROR, units,
                         f"{_where(where)}: type {msg.msg_type} message too short for a position")
-    if not 2_000_000 <= mmsi <= 999_999_999:
+    if not MMSI_MIN <= mmsi <= MMSI_MAX:
         return Rejected(REASON_INVALID_MMSI, units, f"{_where(where)}: invalid MMSI {mmsi}")
     if lat == 91.0 or lon == 181.0:
         return Rejected(REASON_NO_POSITION, units,
@@ -109,7 +116,7 @@ def _class_a(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
     lat = msg.lat
     lon = msg.lon
-    if (lat is None or lon is None or not 2_000_000 <= mmsi <= 999_999_999
+    if (lat is None or lon is None or not MMSI_MIN <= mmsi <= MMSI_MAX
             or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0):
         return (_check_position(msg, mmsi, lat, lon, units, where),)
     speed = msg.speed
@@ -136,7 +143,7 @@ def _class_b(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
     lat = msg.lat
     lon = msg.lon
-    if (lat is None or lon is None or not 2_000_000 <= mmsi <= 999_999_999
+    if (lat is None or lon is None or not MMSI_MIN <= mmsi <= MMSI_MAX
             or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0):
         return (_check_position(msg, mmsi, lat, lon, units, where),)
     sog, cog, heading = _kinematics(msg.speed, msg.course, msg.heading)
@@ -162,7 +169,7 @@ def _type9(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
     lat = msg.lat
     lon = msg.lon
-    if (lat is None or lon is None or not 2_000_000 <= mmsi <= 999_999_999
+    if (lat is None or lon is None or not MMSI_MIN <= mmsi <= MMSI_MAX
             or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0):
         return (_check_position(msg, mmsi, lat, lon, units, where),)
     speed = msg.speed  # whole knots for aircraft; 1023 = not available, 1022 = 1022 or more
@@ -173,11 +180,28 @@ def _type9(msg, ts, source, tfm, units, key, where):
                      _SAR, source, 9, tfm, units, key),)
 
 
+def _type27(msg, ts, source, tfm, units, key, where):
+    """Long-range broadcast: lat/lon as pyais scales them (1/10 minute steps), sog and cog in whole units."""
+    mmsi = msg.mmsi
+    lat = msg.lat
+    lon = msg.lon
+    if (lat is None or lon is None or not MMSI_MIN <= mmsi <= MMSI_MAX
+            or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0):
+        return (_check_position(msg, mmsi, lat, lon, units, where),)
+    speed = msg.speed  # 6 bits: 0-62 knots, 63 = not available
+    sog = None if speed is None or speed >= 63 else float(speed)
+    course = msg.course  # 9 bits: 0-359 degrees, 511 = not available, 360-510 impossible
+    cog = None if course is None or course >= 360 else float(course)
+    status = msg.status
+    return (Position(ts, mmsi, lat, lon, sog, cog, None, None if status is None else int(status), None,
+                     _A, source, LONG_RANGE_MSG_TYPE, tfm, units, key),)
+
+
 def _base(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
     lat = msg.lat
     lon = msg.lon
-    if (lat is None or lon is None or not 2_000_000 <= mmsi <= 999_999_999
+    if (lat is None or lon is None or not MMSI_MIN <= mmsi <= MMSI_MAX
             or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0):
         return (_check_position(msg, mmsi, lat, lon, units, where),)
     return (Position(ts, mmsi, lat, lon, None, None, None, None, None,
@@ -188,7 +212,7 @@ def _aton(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
     lat = msg.lat
     lon = msg.lon
-    if not 2_000_000 <= mmsi <= 999_999_999:
+    if not MMSI_MIN <= mmsi <= MMSI_MAX:
         return (Rejected(REASON_INVALID_MMSI, units, f"{_where(where)}: invalid MMSI {mmsi}"),)
     if lat is None or lon is None or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0:
         first = _check_position(msg, mmsi, lat, lon, units, where)
@@ -208,7 +232,7 @@ def _aton(msg, ts, source, tfm, units, key, where):
 
 def _type5(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
-    if not 2_000_000 <= mmsi <= 999_999_999:
+    if not MMSI_MIN <= mmsi <= MMSI_MAX:
         return (Rejected(REASON_INVALID_MMSI, units, f"{_where(where)}: invalid MMSI {mmsi}"),)
     imo = msg.imo
     ship_type = msg.ship_type
@@ -223,7 +247,7 @@ def _type5(msg, ts, source, tfm, units, key, where):
 
 def _type24(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
-    if not 2_000_000 <= mmsi <= 999_999_999:
+    if not MMSI_MIN <= mmsi <= MMSI_MAX:
         return (Rejected(REASON_INVALID_MMSI, units, f"{_where(where)}: invalid MMSI {mmsi}"),)
     if msg.partno == 0:
         return (Static(ts, mmsi, clean_text(msg.shipname), station=_B, source=source, msg_type=24,
@@ -248,6 +272,7 @@ _NORMALISERS = {
     19: _type19,
     21: _aton,
     24: _type24,
+    27: _type27,
 }
 NORMALISED_TYPES = frozenset(_NORMALISERS)
 
@@ -308,8 +333,8 @@ def position_from_bits(v: int, ts: float, source: str = "", time_from_message: b
         ly -= 0x8000000
     lon = ((10 * lx + 3) // 6) / 1e6  # == pyais to_lat_lon: round(lx / 600000, 6)
     lat = ((10 * ly + 3) // 6) / 1e6
-    if not 2_000_000 <= mmsi <= 999_999_999 or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0:
-        if not 2_000_000 <= mmsi <= 999_999_999:
+    if not MMSI_MIN <= mmsi <= MMSI_MAX or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0:
+        if not MMSI_MIN <= mmsi <= MMSI_MAX:
             return Rejected(REASON_INVALID_MMSI, units, f"{_where(where)}: invalid MMSI {mmsi}")
         if lat == 91.0 or lon == 181.0:
             return Rejected(REASON_NO_POSITION, units,

@@ -52,20 +52,10 @@ COG_NA = 360.0
 HEADING_NA = 511
 
 
-def valid_mmsi(mmsi: int) -> bool:
-    """A 9-digit MMSI (leading zeros allowed for coast stations and groups): 2,000,000..999,999,999."""
-    return 2_000_000 <= mmsi <= 999_999_999
-
-
-def station_for_mmsi(mmsi: int, default: Station = Station.UNKNOWN) -> Station:
-    """Station kind implied by the MMSI's structure (ITU-R M.585)."""
-    if 990_000_000 <= mmsi <= 999_999_999:
-        return Station.ATON
-    if 111_000_000 <= mmsi <= 111_999_999:
-        return Station.SAR
-    if mmsi < 10_000_000:  # 00MIDxxxx
-        return Station.BASE
-    return default
+# AIS message 27 (long-range broadcast, mostly received by satellite): position in 1/10 minute
+# (~185 m), speed in whole knots, course in whole degrees. ``Position.msg_type`` keeps it visible.
+LONG_RANGE_MSG_TYPE = 27
+LONG_RANGE_RESOLUTION_M = 185.2  # 1/10 minute of latitude
 
 
 @dataclass(slots=True)
@@ -91,6 +81,11 @@ class Position:
     @property
     def time(self) -> datetime:
         return datetime.fromtimestamp(self.ts, tz=timezone.utc)
+
+    @property
+    def coarse(self) -> bool:
+        """True for a long-range (type 27) report: lat/lon good to ~185 m, sog/cog to whole units."""
+        return self.msg_type == LONG_RANGE_MSG_TYPE
 
 
 @dataclass(slots=True)

@@ -5,14 +5,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-
-class LabelOut(BaseModel):
-    """The confidentiality label and owner nation of a record."""
-
-    classification: str
-    releasable_to: list[str]
-    policy: str
-    owner_nation: str
+from dkfi.core.records import LabelOut
 
 
 class VesselOut(BaseModel):
@@ -41,90 +34,3 @@ class VesselOut(BaseModel):
     rot: float | None = Field(None, description="rate of turn, degrees per minute")
     source: str | None = None
     label: LabelOut
-
-
-class Problem(BaseModel):
-    """An error: what was wrong and with which input."""
-
-    detail: str
-
-
-class AlertAction(BaseModel):
-    """A lifecycle action on an alert."""
-
-    action: str = Field(description="acknowledge | assign | close | reopen | note")
-    actor: str | None = Field(default=None, max_length=128, description="ignored over HTTP: the logged-in user is recorded")
-    unit: str | None = Field(None, max_length=128, description="with assign: the unit")
-    nation: str | None = Field(None, description="with assign: DNK or FIN")
-    outcome: str | None = Field(None, description="with close: false_alarm | confirmed | handed_to_coast_guard | handed_to_police")
-    notes: str | None = Field(None, max_length=2000)
-
-
-class AlertChangeOut(BaseModel):
-    at: datetime
-    actor: str
-    action: str
-    from_status: str | None
-    to_status: str | None
-    detail: dict
-
-
-class AlertOut(BaseModel):
-    """An alert with its score, the factors behind it, evidence and lifecycle."""
-
-    id: int
-    key: str
-    kind: str
-    mmsi: int
-    vessel_name: str | None
-    asset: str | None
-    start: datetime
-    end: datetime
-    severity: str
-    score: float
-    summary: str
-    factors: list[dict]
-    status: str
-    assigned_to: str | None
-    assigned_nation: str | None
-    outcome: str | None
-    notes: str | None
-    label: LabelOut
-    evidence: list[dict] | None = None
-    changes: list[AlertChangeOut] | None = None
-
-
-class WatchEntryOut(BaseModel):
-    """One vessel on a stored watch list."""
-
-    id: int
-    list: str
-    mmsi: int | None = None
-    imo: int | None = None
-    name: str | None = None
-    reason: str | None = None
-    added: datetime | None = None
-    label: LabelOut
-
-
-class WatchListsOut(BaseModel):
-    """The stored watch lists the caller may see: one summary per list and owner, and the entries."""
-
-    lists: list[dict]
-    entries: list[WatchEntryOut]
-
-
-class BadRow(BaseModel):
-    row: int
-    message: str
-
-
-class WatchListImportOut(BaseModel):
-    """What an import stored: entries per list, entries replaced, bad rows skipped (with row numbers)."""
-
-    source: str
-    lists: dict[str, int]
-    stored: int
-    replaced: int
-    bad_rows: int
-    errors: list[BadRow]

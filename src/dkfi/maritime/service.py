@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterable, Iterator
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Protocol
 
 import polars as pl
 from sqlalchemy import func, select
@@ -22,6 +22,7 @@ from dkfi.core.bus import InProcessBus
 from dkfi.core.config import Settings
 from dkfi.core.db import session_scope
 from dkfi.core.labels import AIS_DEFAULT
+from dkfi.core.records import label_dict
 from dkfi.core.times import iso_ts
 from dkfi.maritime.formats import FormatError, open_source
 from dkfi.maritime.models import IngestRun, Vessel
@@ -32,7 +33,6 @@ from dkfi.maritime.store import Store
 log = logging.getLogger(__name__)
 
 POSITIONS_SUBJECT = "maritime.positions"
-ALERTS_SUBJECT = "maritime.alerts"
 
 
 def make_store(engine: Engine, settings: Settings) -> Store:
@@ -147,116 +147,63 @@ def position_message(p: Position, static: Static | None, label: dict | None = No
     }
 
 
-class WatchBatches:
-    """Accepted records for the watch, handed to ``process`` in batches of ``size`` (and on :meth:`run`).
+class FeedTap(Protocol):
+    """What another domain hangs on a live feed (the watch's detectors, for one): it sees every accepted record
+    in arrival order, forgets vessels a looping replay restarts, and at each flush hands over what it found;
+    ``write`` runs in the feed's writer thread and returns the (subject, message) pairs to publish."""
 
-    Interleaving ingest and detection record by record makes each evict the other's data from the CPU's
-    caches; in batches each runs warm. bench/watch_speed.py (B) measured the detectors' cost in an
-    in-process import a fifth lower this way (56 -> 45 µs per position). A live feed stores and publishes alerts only at its
-    flush, and runs the batch before it, so batching adds no delay an operator could see.
-    """
+    def process(self, record: Position | Static) -> None: ...
 
-    def __init__(self, process: Callable, size: int = 2000) -> None:
-        self.process = process
-        self.size = size
-        self.pending: list = []
+    def forget(self, mmsis: Iterable[int]) -> None: ...
 
-    def add(self, record) -> None:
-        pending = self.pending
-        pending.append(record)
-        if len(pending) >= self.size:
-            self.run()
+    def take(self) -> Any: ...
 
-    def run(self) -> None:
-        """Detect on everything pending, in arrival order."""
-        pending, self.pending = self.pending, []
-        process = self.process
-        for r in pending:
-            process(r)
+    def write(self, engine: Engine, taken: Any) -> list[tuple[str, dict]]: ...
 
 
 class LiveFeed:
     """Runs a pipeline on a live source: publishes positions to the bus and flushes periodically.
 
-    With a ``runner`` (:class:`dkfi.maritime.watch.WatchRunner`) every accepted record also goes
-    through the detectors (in :class:`WatchBatches`, run at the latest at each flush); changed alerts are
-    stored at each flush and published on the bus.
+    Each of ``taps`` (:class:`FeedTap`) sees every accepted record; at each flush what they found is written
+    beside the picture's state and history, in the writer thread, and published on the bus.
     """
 
     def __init__(self, engine: Engine, settings: Settings, bus: InProcessBus | None = None,
-                 flush_interval: float = 2.0, runner=None, worker=None) -> None:
+                 flush_interval: float = 2.0, taps: Iterable[FeedTap] = ()) -> None:
         self.pipeline = Pipeline(make_store(engine, settings))
         self.engine = engine
         self.settings = settings
         self.bus = bus
         self.flush_interval = flush_interval
-        self.runner = runner
-        self._alerts: dict[str, dict] = {}
-        self.reviser = None
-        if runner is not None:
-            from dkfi.maritime.late import Reviser
-
-            self.reviser = Reviser(runner)  # late reports revise or withdraw what they contradict
+        self.taps = list(taps)
         if bus is not None:
             static = self.pipeline.static
             store = self.pipeline.store
-            label = {"classification": store.label.classification.name,
-                     "releasable_to": list(store.label.releasable_to), "policy": store.label.policy,
-                     "owner_nation": store.owner_nation}
+            label = label_dict(store.label, store.owner_nation)
 
             def publish(p: Position) -> None:
                 bus.publish(POSITIONS_SUBJECT, position_message(p, static.get(p.mmsi), label))
 
             self.pipeline.listeners.append(publish)
-        self.watch_batches = None
-        if runner is not None:
-            self.watch_batches = WatchBatches(self._detect)
-            self.pipeline.listeners.append(self.watch_batches.add)
-            self.pipeline.static_listeners.append(self.watch_batches.add)
-        self.worker = worker  # a WatchWorker: the same watch in a second process
-        if worker is not None:
-            self.pipeline.listeners.append(worker.process)
-            self.pipeline.static_listeners.append(worker.process)
+        for tap in self.taps:
+            self.pipeline.listeners.append(tap.process)
+            self.pipeline.static_listeners.append(tap.process)
 
     def forget(self, mmsis) -> None:
-        """The watch forgets these vessels (a looping replay starts its ships afresh), in order: what this feed
-        accepted before is detected first, with what the watch knew then."""
-        if self.watch_batches is not None:
-            self.watch_batches.run()
-        for w in (self.runner, self.worker):
-            if w is not None:
-                w.forget(mmsis)
-
-    def _detect(self, record) -> None:
-        for a in self.reviser.process(record):
-            self._alerts[a.key] = a.as_dict()  # a snapshot: detection goes on while the writer saves
+        """The taps forget these vessels (a looping replay starts its ships afresh)."""
+        for tap in self.taps:
+            tap.forget(mmsis)
 
     def _take(self):
-        if self.watch_batches is not None:
-            self.watch_batches.run()
-        alerts, self._alerts = list(self._alerts.values()), {}
-        withdrawn = []
-        if self.reviser is not None and self.reviser.withdrawn_alerts:
-            withdrawn, self.reviser.withdrawn_alerts = self.reviser.withdrawn_alerts, []
-        if self.worker is not None:
-            more, gone = self.worker.results()
-            alerts += more
-            withdrawn += gone
-        return self.pipeline.take(), alerts, withdrawn
+        return self.pipeline.take(), [tap.take() for tap in self.taps]
 
     def _write(self, taken) -> None:
-        data, alerts, withdrawn = taken
+        data, found = taken
         self.pipeline.write(data)
-        if alerts or withdrawn:
-            from dkfi.maritime import watch
-
-            with session_scope(self.engine) as s:
-                recs = watch.save_alerts(s, alerts, self.settings.nation)
-                recs += watch.withdraw(s, withdrawn)
-                summaries = [watch.summary_dict(r) for r in recs]
-            if self.bus is not None:
-                for m in summaries:
-                    self.bus.publish(ALERTS_SUBJECT, m)
+        for tap, t in zip(self.taps, found):
+            for subject, msg in tap.write(self.engine, t):
+                if self.bus is not None:
+                    self.bus.publish(subject, msg)
 
     async def run(self, items: AsyncIterator[Item], stop: asyncio.Event | None = None) -> Accounting:
         loop = asyncio.get_running_loop()
@@ -279,6 +226,8 @@ class LiveFeed:
                 await writer
             await asyncio.to_thread(self._write, self._take())
         return self.pipeline.acc
+
+
 
 
 async def lines_to_items(lines: AsyncIterator[bytes], source: str) -> AsyncIterator[Item]:

@@ -3,7 +3,9 @@ from alembic import context
 from sqlalchemy import pool
 
 from dkfi.core.db import Base, make_engine
-import dkfi.models  # noqa: F401  (registers every table on Base.metadata)
+from dkfi.core import registry
+
+registry.start()  # every registered domain's tables on Base.metadata
 
 config = context.config
 target_metadata = Base.metadata

@@ -11,17 +11,15 @@ from dkfi.core.labels import LabelChangeError
 from dkfi.core.security import UserSession, require
 from dkfi.core.times import iso_utc
 from dkfi.sharing import service
-from dkfi.sharing.schemas import AuditOut, LabelIn, LabelOut
+from dkfi.core.records import record_label
+from dkfi.sharing.schemas import AuditOut, LabelIn, RecordLabelOut
 
 router = APIRouter(prefix="/api", tags=["sharing"])
 
 
-def _label_out(record_type: str, ident: str, r, changes=()) -> LabelOut:
-    lab = r.label
-    return LabelOut(record_type=record_type, id=ident, owner_nation=r.owner_nation,
-                    classification=lab.classification.name, releasable_to=list(lab.releasable_to),
-                    policy=lab.policy, categories=list(lab.categories), created=iso_utc(r.label_created),
-                    reviewed=iso_utc(r.label_reviewed), display=str(lab), changes=list(changes))
+def _label_out(record_type: str, ident: str, r, changes=()) -> RecordLabelOut:
+    return RecordLabelOut(**record_label(r), record_type=record_type, id=ident, created=iso_utc(r.label_created),
+                          reviewed=iso_utc(r.label_reviewed), display=str(r.label), changes=list(changes))
 
 
 def _find(session, record_type: str, ident: str):
@@ -36,9 +34,9 @@ def _find(session, record_type: str, ident: str):
     return r
 
 
-@router.get("/labels/{record_type}/{ident}", response_model=LabelOut, summary="A record's label",
+@router.get("/labels/{record_type}/{ident}", response_model=RecordLabelOut, summary="A record's label",
             responses={404: {"description": "unknown type, or no such record visible to the caller"}})
-def get_label(record_type: str, ident: str, session: UserSession) -> LabelOut:
+def get_label(record_type: str, ident: str, session: UserSession) -> RecordLabelOut:
     return _label_out(record_type, ident, _find(session, record_type, ident))
 
 
@@ -51,13 +49,13 @@ def get_label_xml(record_type: str, ident: str, session: UserSession) -> Respons
     return Response(to_xml(r.label, r.label_created, r.label_reviewed), media_type="application/xml")
 
 
-@router.put("/labels/{record_type}/{ident}", response_model=LabelOut,
+@router.put("/labels/{record_type}/{ident}", response_model=RecordLabelOut,
             summary="Set a record's label: classification and releasability (owner nation only, audited)",
             responses={403: {"description": "not the owner nation, or role may not label"},
                        404: {"description": "not found"}, 409: {"description": "downgrade not confirmed"},
                        422: {"description": "bad label"}})
 def put_label(record_type: str, ident: str, body: LabelIn, session: UserSession,
-              principal=require("label")) -> LabelOut:
+              principal=require("label")) -> RecordLabelOut:
     r = _find(session, record_type, ident)
     try:
         label = service.new_label(r.label, body.classification, body.releasable_to, body.categories)
@@ -66,7 +64,7 @@ def put_label(record_type: str, ident: str, body: LabelIn, session: UserSession,
     return _apply(session, record_type, ident, r, label, body.downgrade)
 
 
-def _apply(session, record_type: str, ident: str, r, label, downgrade: bool) -> LabelOut:
+def _apply(session, record_type: str, ident: str, r, label, downgrade: bool) -> RecordLabelOut:
     try:
         changes = service.change_label(session, r, label, downgrade=downgrade)
     except AccessDenied as exc:
@@ -83,14 +81,14 @@ async def _raw_body(request: Request) -> bytes:
     return await request.body()
 
 
-@router.put("/labels/{record_type}/{ident}/stanag4774", response_model=LabelOut,
+@router.put("/labels/{record_type}/{ident}/stanag4774", response_model=RecordLabelOut,
             summary="Set a record's label from STANAG 4774 XML (owner nation only, audited)",
             openapi_extra={"requestBody": {"content": {"application/xml": {"schema": {"type": "string"}}},
                                            "required": True}},
             responses={403: {"description": "not the owner nation"}, 404: {"description": "not found"},
                        409: {"description": "downgrade not confirmed"}, 422: {"description": "bad XML"}})
 def put_label_xml(record_type: str, ident: str, session: UserSession, body: Annotated[bytes, Depends(_raw_body)],
-                  principal=require("label"), downgrade: bool = False) -> LabelOut:
+                  principal=require("label"), downgrade: bool = False) -> RecordLabelOut:
     from dkfi.core.stanag4774 import from_xml
 
     try:
@@ -110,5 +108,4 @@ def audit_log(session: UserSession, principal=require("audit"),
     return [AuditOut(seq=e.seq, at=iso_utc(e.at), actor=e.actor, actor_nation=e.actor_nation, action=e.action,
                      object_type=e.object_type, object_id=e.object_id, object_classification=e.object_classification,
                      decision=e.decision, remote=e.remote, detail=e.detail or {}, hash=e.hash,
-                     label={"classification": e.classification, "releasable_to": e.releasable_to.split(",") if e.releasable_to else [],
-                            "owner_nation": e.owner_nation}) for e in rows]
+                     label=record_label(e)) for e in rows]

@@ -64,9 +64,9 @@ def export_geojson(layer: str, session: UserSession, status: Annotated[str | Non
     """A FeatureCollection of what the caller may see; each feature's ``properties.label`` and the collection's
     ``label`` (combined) and ``label_xml`` (STANAG 4774) carry the labels."""
     now = datetime.now(timezone.utc)
-    if layer not in exports.GEOJSON_LAYERS:
+    if layer not in exports.geojson_layers():
         raise HTTPException(404, f"unknown export layer {layer!r}; GeoJSON layers: "
-                                 f"{', '.join(exports.GEOJSON_LAYERS)}")
+                                 f"{', '.join(exports.geojson_layers())}")
     try:
         fc = exports.geojson(session, layer, statuses=_statuses(status), now=now)
     except ValueError as exc:
@@ -90,8 +90,8 @@ def export_cot(
 ) -> Response:
     """``<events>``: the combined ``<__dkfi_label>``, then one CoT ``<event>`` per record the caller may see."""
     now = datetime.now(timezone.utc)
-    if layer not in exports.COT_LAYERS:
-        raise HTTPException(404, f"unknown export layer {layer!r}; CoT layers: {', '.join(exports.COT_LAYERS)}")
+    if layer not in exports.cot_layers():
+        raise HTTPException(404, f"unknown export layer {layer!r}; CoT layers: {', '.join(exports.cot_layers())}")
     try:
         out = exports.cot(session, layer, stale_s=stale, start=start, statuses=_statuses(status), now=now)
     except ValueError as exc:
@@ -106,9 +106,9 @@ def export_cot(
                         502: {"description": "the TAK server is unreachable"}})
 def export_tak(body: TakIn, request: Request, session: UserSession, principal=require("act")) -> Response:
     """Send over TCP or UDP, one event per message, to one of the servers in ``DKFI_TAK_SERVERS`` only."""
-    if body.layer not in exports.COT_LAYERS:
+    if body.layer not in exports.cot_layers():
         raise HTTPException(404, f"unknown export layer {body.layer!r}; CoT layers: "
-                                 f"{', '.join(exports.COT_LAYERS)}")
+                                 f"{', '.join(exports.cot_layers())}")
     try:
         server = tak.parse_server(body.server)
         configured = tak.configured_servers(request.app.state.settings)

@@ -18,6 +18,7 @@ import logging
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
@@ -27,6 +28,11 @@ from dkfi.sharing import outbox
 from dkfi.sharing.federation_inbox import ensure_fed_stream, subject_for
 from dkfi.sharing.models import OutboxItem
 from dkfi.sharing.outbox import Node
+
+if TYPE_CHECKING:  # imported where used: a node without partners of that transport never loads them
+    import httpx
+    from nats.aio.client import Client as NatsClient
+    from nats.js import JetStreamContext
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +76,9 @@ class Deliverer:
         self.node = node or outbox.node_of(engine)
         self.tls, self.nats_url, self.stream, self.prefix = tls, nats_url, stream, prefix
         self.batch, self.timeout, self.poll, self.max_backoff = batch, timeout, poll, max_backoff
-        self._http = None
-        self._nc = self._js = None
+        self._http: httpx.AsyncClient | None = None
+        self._nc: NatsClient | None = None
+        self._js: JetStreamContext | None = None
         self.delivered = 0
         self.failures = 0
 
@@ -114,7 +121,7 @@ class Deliverer:
         import nats
 
         try:
-            if self._nc is None or self._nc.is_closed:
+            if self._nc is None or self._nc.is_closed or self._js is None:
                 self._nc = await nats.connect(self.nats_url, connect_timeout=5, max_reconnect_attempts=2)
                 self._js = self._nc.jetstream()
                 await ensure_fed_stream(self._js, self.stream, self.prefix)

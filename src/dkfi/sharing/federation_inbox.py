@@ -95,8 +95,8 @@ def apply_items(engine: Engine, node: Node, sender: str, items: list[dict]) -> d
                                                        FederationApplied.record_key).in_(chunk))
             if engine.dialect.name == "postgresql":
                 q = q.with_for_update()
-            for st in s.scalars(q):
-                states[(st.origin, st.record_type, st.record_key)] = st
+            for applied in s.scalars(q):
+                states[(applied.origin, applied.record_type, applied.record_key)] = applied
         records: dict[tuple, Any] = {}
         by_type: dict[str, set[str]] = {}
         for origin, rtype, key in idents:
@@ -105,9 +105,10 @@ def apply_items(engine: Engine, node: Node, sender: str, items: list[dict]) -> d
             spec = outbox.REGISTRY[rtype]
             col = getattr(spec.model, spec.key_attr)
             keys_l = sorted(keys)
+            found: Any  # an instance of whichever model the record type registered
             for i in range(0, len(keys_l), 500):
-                for rec in s.scalars(select(spec.model).where(col.in_(keys_l[i:i + 500]))):
-                    records[(rtype, getattr(rec, spec.key_attr))] = rec
+                for found in s.scalars(select(spec.model).where(col.in_(keys_l[i:i + 500]))):
+                    records[(rtype, getattr(found, spec.key_attr))] = found
         forwards: list[dict] = []
         received: dict[tuple, Any] = {}  # upserted records whose type has a live subject, newest per record
         for op, rtype, origin, seq, key, payload in checked:
@@ -181,7 +182,10 @@ def _publish_received(received: dict[tuple, Any]) -> None:
     try:
         bus = get_bus()
         for (rtype, _key), rec in received.items():
-            subject, message = outbox.REGISTRY[rtype].live
+            live = outbox.REGISTRY[rtype].live
+            if live is None:  # not collected: only types with a live subject are
+                continue
+            subject, message = live
             bus.publish(subject, message(rec))
     except Exception as exc:  # noqa: BLE001 - logged; the records are stored and show on reload
         log.warning("received records stored but not published live: %s", exc)
@@ -265,7 +269,7 @@ def _peer_protocol():
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
     class PeerCertH11Protocol(H11Protocol):
-        def connection_made(self, transport) -> None:  # type: ignore[override]
+        def connection_made(self, transport) -> None:
             super().connection_made(transport)
             self.app_state = dict(self.app_state)
             self.app_state[PEER_STATE_KEY] = transport.get_extra_info("peercert")

@@ -53,6 +53,3 @@ class FederationApplied(LabelledMixin, Base):
     op: Mapped[str] = mapped_column(String(8), nullable=False)
     applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
-
-# Loading the tables loads the outbox hook with them: whoever can write a replicated record writes its outbox rows.
-from dkfi.sharing import outbox as _outbox  # noqa: E402,F401

@@ -25,9 +25,11 @@ from typing import Any, Iterable
 
 from sqlalchemy import DateTime, event, insert, inspect, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session
 
-from dkfi.core.labels import Label, LabelledMixin, parse_releasable
+from dkfi.core.labels import LabelledMixin, parse_releasable
+from dkfi.core.records import record_label
 from dkfi.sharing.models import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -185,25 +187,17 @@ def register(model: type, key_attr: str, keep_local: Iterable[str] = (),
     return spec
 
 
-def _register_defaults() -> None:
-    from dkfi.maritime.models import AlertRecord
-    from dkfi.maritime.service import ALERTS_SUBJECT
-    from dkfi.maritime.watch import summary_dict
+def register_from_registry() -> None:
+    """Register the record types the domains declare as federated (:attr:`dkfi.core.registry.Domain.federated`)."""
+    from dkfi.core import registry
 
-    # the findings are the originator's; the lifecycle of a received alert (who works on it, its outcome) is
-    # the receiving node's own business once it has arrived; received alerts join the live alert stream
-    register(AlertRecord, "key", keep_local=("status", "assigned_to", "assigned_nation", "outcome", "notes"),
-             live=(ALERTS_SUBJECT, summary_dict))
-
-
-_register_defaults()
+    for f in registry.federated():
+        live = (f.live_subject, registry.resolve(f.live_message)) if f.live_subject and f.live_message else None
+        register(registry.resolve(f.model), f.key_attr, keep_local=f.keep_local, live=live)
 
 
 def label_payload(obj) -> dict:
-    lab: Label = obj.label
-    return {"owner_nation": obj.owner_nation, "classification": lab.classification.name,
-            "releasable_to": list(lab.releasable_to), "policy": lab.policy, "categories": list(lab.categories),
-            "created": _jsonable(obj.label_created), "reviewed": _jsonable(obj.label_reviewed)}
+    return {**record_label(obj), "created": _jsonable(obj.label_created), "reviewed": _jsonable(obj.label_reviewed)}
 
 
 def payload_of(spec: Replicated, obj, key: str) -> dict:
@@ -268,18 +262,27 @@ def rows_for_flush(session: Session, node: Node) -> list[dict]:
     return rows
 
 
-@event.listens_for(Session, "after_flush")
 def _outbox_after_flush(session: Session, _ctx) -> None:
+    """Write the outbox rows of this flush on its own connection. Any error propagates: the flush, and so the
+    change, fails with it, because a change that commits without its outbox rows would never be federated."""
     if not any(type(o) in _BY_MODEL for o in chain(session.new, session.dirty, session.deleted)):
         return
     try:
         bind = session.get_bind()
-    except Exception:  # an unbound session: nothing to federate
+    except UnboundExecutionError:  # a session bound to no database: nothing to federate
         return
     node = node_of(bind if isinstance(bind, Engine) else bind.engine)
     if not node.partners:
         return
     write_rows(session.connection(), rows_for_flush(session, node))
+
+
+def install() -> None:
+    """Register the federated record types and write outbox rows in every flush (idempotent; called once at
+    start through the sharing part's registry entry, never as a side effect of an import)."""
+    register_from_registry()
+    if not event.contains(Session, "after_flush", _outbox_after_flush):
+        event.listen(Session, "after_flush", _outbox_after_flush)
 
 
 def pending_count(session: Session, partner: str | None = None) -> int:

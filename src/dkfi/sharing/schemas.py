@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from dkfi.core.records import LabelOut
+
 
 class LabelIn(BaseModel):
     """A new label for a record (only its owner nation may set it)."""
@@ -18,14 +20,11 @@ class LabelIn(BaseModel):
     downgrade: bool = Field(default=False, description="confirm lowering the classification")
 
 
-class LabelOut(BaseModel):
+class RecordLabelOut(LabelOut):
+    """A record's label as the share dialog shows it: the label, which record, when set and reviewed."""
+
     record_type: str
     id: str
-    owner_nation: str
-    classification: str
-    releasable_to: list[str]
-    policy: str
-    categories: list[str]
     created: str | None = None
     reviewed: str | None = None
     display: str

@@ -8,6 +8,7 @@ and the change is written to the audit log with what changed, in the same transa
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,7 +24,8 @@ NOT_SHAREABLE = {"audit_log", "app_user", "outbox", "federation_applied"}
 
 
 def record_types() -> dict[str, type]:
-    return {m.__table__.name: m for m in labelled_models() if m.__table__.name not in NOT_SHAREABLE}
+    models: list[Any] = labelled_models()  # mapped classes: each has a __table__ (a plain ``type`` has not)
+    return {m.__table__.name: m for m in models if m.__table__.name not in NOT_SHAREABLE}
 
 
 def model_of(record_type: str) -> type:
@@ -92,6 +94,8 @@ def _ident(record) -> str:
 def audit_entries(session: Session, limit: int = 200, before_seq: int | None = None) -> list[AuditEntry]:
     """The newest audit entries the session's principal may see (admins of the owning nation)."""
     p = principal_of_session(session)
+    if p is None:
+        raise AccessDenied("the audit log needs a user")
     check(p, "audit")
     q = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
     if before_seq is not None:

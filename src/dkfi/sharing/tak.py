@@ -21,7 +21,7 @@ import select
 import socket
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 SCHEMES = ("tcp", "udp")
@@ -103,7 +103,7 @@ def resolve(server: TakServer, *, allow_multicast: bool = False) -> list[tuple]:
     except socket.gaierror as exc:
         raise TakError(f"TAK server {server}: cannot resolve {server.host!r} ({exc})") from None
     for *_, sockaddr in infos:
-        ip = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+        ip = ipaddress.ip_address(str(sockaddr[0]).split("%", 1)[0])  # IPv6 may carry a %scope
         if _is_group(ip) and not allow_multicast:
             raise Refused(f"TAK server {server}: {ip} is a multicast/broadcast address; refused (sending to a "
                            "group needs allow_multicast=True, on the command line --allow-multicast)")
@@ -122,7 +122,7 @@ class TakSender:
         self._sleep = sleep
         self._infos = resolve(self.server, allow_multicast=allow_multicast)
         self._sock: socket.socket | None = None
-        self._udp_addr = None
+        self._udp_addr: tuple[Any, ...] | None = None  # set by _connect with a UDP socket
         self.sent = 0
         self.reconnects = 0
 
@@ -185,6 +185,8 @@ class TakSender:
                                "UDP datagram; use tcp://")
             if self._sock is None:
                 self._sock = self._connect()
+            if self._udp_addr is None:  # _connect sets it with the UDP socket
+                raise TakError(f"TAK server {self.server}: no address to send to")
             self._sock.sendto(message, self._udp_addr)
             return
         if self._sock is not None and not self._alive():

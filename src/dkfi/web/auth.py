@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from dkfi.core import audit
 from dkfi.core.identity import AuthError, LoginLimiter, Principal, authenticate, issue_token
-from dkfi.core.security import CSRF_COOKIE, SESSION_COOKIE, PrincipalDep, principal_from_cookie, client_addr
+from dkfi.core.security import CSRF_COOKIE, SESSION_COOKIE, PrincipalDep, client_addr
 
 router = APIRouter(tags=["auth"])
 

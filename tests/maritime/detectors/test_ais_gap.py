@@ -1,8 +1,8 @@
 """AIS gaps: silent far beyond the ITU-R M.1371 interval, in coverage, near an asset."""
 from __future__ import annotations
 
-from dkfi.maritime.detectors.ais_gap import AisGapDetector, expected_interval_s
-from dkfi.maritime.detectors.base import Context
+from dkfi.watch.detectors.ais_gap import AisGapDetector, expected_interval_s
+from dkfi.watch.detectors.base import Context
 from trackkit import Ship, baltic_assets, run
 
 

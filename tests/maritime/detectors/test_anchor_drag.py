@@ -1,9 +1,9 @@
 """Anchor drag: a slow drag across Gulf of Finland cables fires early; service-speed transits do not."""
 from __future__ import annotations
 
-from dkfi.maritime.detectors.anchor_drag import AnchorDragDetector
-from dkfi.maritime.detectors.base import Context
-from dkfi.maritime.detectors.base import haversine_m
+from dkfi.watch.detectors.anchor_drag import AnchorDragDetector
+from dkfi.watch.detectors.base import Context
+from dkfi.watch.detectors.base import haversine_m
 from trackkit import Ship, baltic_assets, destination, ports, run, track_km
 
 # Westbound down the Gulf of Finland from off Kotka, on the Eagle S line: the track runs along

@@ -6,18 +6,13 @@ import time
 
 import pytest
 
-from dkfi.maritime.assets import (AssetIndex, LandIndex, PortIndex, default_assets_path, load_assets_geojson,
+from dkfi.watch.assets import (AssetIndex, LandIndex, PortIndex, default_assets_path, load_assets_geojson,
                                   project)
-from dkfi.maritime.detectors.base import haversine_m
+from dkfi.watch.detectors.base import haversine_m
 from trackkit import baltic_assets, destination
+from tests.conftest import SHARED, need_shared
 
-import os
-from pathlib import Path
-
-_SHARED = Path(__file__).resolve().parents[3].parent / "shared"
-if not _SHARED.exists():
-    _SHARED = Path(os.environ.get("DKFI_SHARED", "../shared")).resolve()
-SHARED_GEO = _SHARED / "data" / "geo"
+SHARED_GEO = SHARED / "data" / "geo"
 
 
 def test_packaged_assets_load_with_kinds():
@@ -61,8 +56,7 @@ def test_shared_source_files_load():
                       ("pipelines/gem_pipelines_baltic_offshore.geojson", "pipeline"),
                       ("power/baltic_hvdc_links_entsoe_gridkit.geojson", "power")):
         path = SHARED_GEO / rel
-        if not path.exists():
-            pytest.skip("shared geodata not available")
+        need_shared(path)
         assets = load_assets_geojson(path)
         assert assets and {a.kind for a in assets} == {kind}
 

@@ -1,25 +1,20 @@
 """Drift (DMA AisAbnormal rule): the labelled DMA case and small synthetic tracks."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
-from dkfi.maritime.detectors.drift import DriftDetector
+from dkfi.watch.detectors.drift import DriftDetector
 from dkfi.maritime.records import Position
 from trackkit import Ship, run
+from tests.conftest import AIS, need_shared
 
-_SHARED = Path(__file__).resolve().parents[3].parent / "shared"
-if not _SHARED.exists():
-    _SHARED = Path(os.environ.get("DKFI_SHARED", "../shared")).resolve()
-LABELLED = _SHARED / "data" / "ais" / "labelled" / "dma_aisabnormal" / "538004030_drift_1.ais"
+LABELLED = AIS / "labelled" / "dma_aisabnormal" / "538004030_drift_1.ais"
 
 
 def test_dma_labelled_drift_538004030():
-    if not LABELLED.exists():
-        pytest.skip("labelled DMA file not available")
+    need_shared(LABELLED)
     from dkfi.maritime.sources.nmea import read_nmea
 
     positions = [r for r in read_nmea(LABELLED) if isinstance(r, Position)]

@@ -1,8 +1,8 @@
 """Encounters: two slow vessels within 500 m for 2 h (GFW), away from ports; grid neighbours only."""
 from __future__ import annotations
 
-from dkfi.maritime.detectors.base import Context, DetectionEngine
-from dkfi.maritime.detectors.encounter import EncounterDetector
+from dkfi.watch.detectors.base import Context, DetectionEngine
+from dkfi.watch.detectors.encounter import EncounterDetector
 from dkfi.maritime.records import Position
 
 T0 = 1_735_120_800.0
@@ -65,8 +65,8 @@ def test_skylight_rendezvous_threshold_and_grid_scale():
 
 
 def test_two_ships_at_anchor_in_one_anchorage_are_not_an_encounter():
-    from dkfi.maritime.detectors.base import Context
-    from dkfi.maritime.detectors.encounter import EncounterDetector
+    from dkfi.watch.detectors.base import Context
+    from dkfi.watch.detectors.encounter import EncounterDetector
     from dkfi.maritime.records import Position
 
     t0 = 1_735_120_800.0

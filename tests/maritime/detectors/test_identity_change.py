@@ -1,8 +1,8 @@
 """Identity changes under one MMSI: name, IMO, call sign, ship type; empty values and trivia ignored."""
 from __future__ import annotations
 
-from dkfi.maritime.detectors.base import Context, DetectionEngine
-from dkfi.maritime.detectors.identity_change import IdentityChangeDetector
+from dkfi.watch.detectors.base import Context, DetectionEngine
+from dkfi.watch.detectors.identity_change import IdentityChangeDetector
 from dkfi.maritime.records import Position, Static
 
 T0 = 1_735_120_800.0

@@ -1,12 +1,12 @@
 """All the infrastructure detectors through DetectionEngine: record by record == one sorted batch."""
 from __future__ import annotations
 
-from dkfi.maritime.detectors.ais_gap import AisGapDetector
-from dkfi.maritime.detectors.anchor_drag import AnchorDragDetector
-from dkfi.maritime.detectors.base import Context, DetectionEngine
-from dkfi.maritime.detectors.drift import DriftDetector
-from dkfi.maritime.detectors.loitering import LoiteringDetector
-from dkfi.maritime.detectors.sudden_speed_change import SuddenSpeedChangeDetector
+from dkfi.watch.detectors.ais_gap import AisGapDetector
+from dkfi.watch.detectors.anchor_drag import AnchorDragDetector
+from dkfi.watch.detectors.base import Context, DetectionEngine
+from dkfi.watch.detectors.drift import DriftDetector
+from dkfi.watch.detectors.loitering import LoiteringDetector
+from dkfi.watch.detectors.sudden_speed_change import SuddenSpeedChangeDetector
 from trackkit import Ship, baltic_assets, ports
 
 

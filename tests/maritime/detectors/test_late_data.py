@@ -1,10 +1,11 @@
 """Late data revises or withdraws events: a gap that late satellite reports fill is withdrawn."""
 from __future__ import annotations
 
-from dkfi.maritime.detectors.ais_gap import AisGapDetector
-from dkfi.maritime.detectors.base import Context
-from dkfi.maritime.late import Reviser
-from dkfi.maritime.watch import WatchRunner
+from dkfi.watch.detectors.ais_gap import AisGapDetector
+from dkfi.watch.detectors.base import Context
+from dkfi.watch.late import Reviser
+from dkfi.watch.live import RunnerTap
+from dkfi.watch.service import WatchRunner
 from trackkit import Ship, baltic_assets
 
 
@@ -64,7 +65,7 @@ def test_live_feed_closes_a_stored_alert_that_late_data_disproves(tmp_path):
 
     from dkfi.core.config import get_settings
     from dkfi.core.db import get_engine, session_scope
-    from dkfi.maritime import watch
+    from dkfi.watch import service as watch
     from dkfi.maritime.service import LiveFeed
 
     lat, lon = estlink2_point()
@@ -81,7 +82,7 @@ def test_live_feed_closes_a_stored_alert_that_late_data_disproves(tmp_path):
 
     engine = get_engine(f"sqlite:///{tmp_path / 'late.sqlite'}")
     runner = WatchRunner(Context(assets=baltic_assets()), [AisGapDetector()])
-    feed = LiveFeed(engine, get_settings(), None, flush_interval=0.0, runner=runner)
+    feed = LiveFeed(engine, get_settings(), None, flush_interval=0.0, taps=[RunnerTap(runner, get_settings().nation)])
 
     async def stream(records):
         for r in records:

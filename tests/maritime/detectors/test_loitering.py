@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from shapely.geometry import box
 
-from dkfi.maritime.detectors.base import Context
-from dkfi.maritime.detectors.loitering import LoiteringDetector
+from dkfi.watch.detectors.base import Context
+from dkfi.watch.detectors.loitering import LoiteringDetector
 from trackkit import Ship, baltic_assets, ports, run
 
 
@@ -55,9 +55,9 @@ def test_watched_area_and_tug_exclusion():
 
 
 def test_moored_at_a_berth_is_not_loitering():
-    from dkfi.maritime.detectors.loitering import LoiteringDetector
+    from dkfi.watch.detectors.loitering import LoiteringDetector
     from trackkit import Ship, baltic_assets, run
-    from dkfi.maritime.detectors.base import Context
+    from dkfi.watch.detectors.base import Context
 
     lon, lat = list(baltic_assets().by_name["Estlink 2"].geometry.coords)[2]
     s = Ship(276000001, lat, lon, every_s=60)

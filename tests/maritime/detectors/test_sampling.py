@@ -5,11 +5,11 @@ from dataclasses import replace
 
 from hypothesis import given, settings, strategies as st
 
-from dkfi.maritime.detectors.base import Context, DetectionEngine, Detector
-from dkfi.maritime.detectors.loitering import LoiteringDetector
-from dkfi.maritime.late import Reviser
+from dkfi.watch.detectors.base import Context, DetectionEngine, Detector
+from dkfi.watch.detectors.loitering import LoiteringDetector
+from dkfi.watch.late import Reviser
 from dkfi.maritime.records import Position
-from dkfi.maritime.watch import WatchRunner
+from dkfi.watch.service import WatchRunner
 from trackkit import T0, Ship, baltic_assets
 
 

@@ -1,8 +1,8 @@
 """Spoofing: implied speed, one MMSI in two places, invalid MMSI/MID, positions on land."""
 from __future__ import annotations
 
-from dkfi.maritime.detectors.base import Context, DetectionEngine
-from dkfi.maritime.detectors.spoofing import SpoofingDetector, mmsi_problem
+from dkfi.watch.detectors.base import Context, DetectionEngine
+from dkfi.watch.detectors.spoofing import SpoofingDetector, mmsi_problem
 from dkfi.maritime.records import Position
 
 T0 = 1_735_120_800.0

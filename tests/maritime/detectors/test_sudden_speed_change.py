@@ -1,8 +1,8 @@
 """Sudden speed change: > 7 kn to < 1 kn within 60 s, held, away from ports."""
 from __future__ import annotations
 
-from dkfi.maritime.detectors.base import Context
-from dkfi.maritime.detectors.sudden_speed_change import SuddenSpeedChangeDetector
+from dkfi.watch.detectors.base import Context
+from dkfi.watch.detectors.sudden_speed_change import SuddenSpeedChangeDetector
 from trackkit import Ship, baltic_assets, ports, run
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dkfi.maritime.detectors.base import Context, DetectionEngine
-from dkfi.maritime.detectors.watchlist import WatchlistDetector, asset_name
+from dkfi.watch.detectors.base import Context, DetectionEngine
+from dkfi.watch.detectors.watchlist import WatchlistDetector, asset_name
 from dkfi.maritime.records import Position, Static
-from dkfi.maritime.watchlist import WatchList, imo_valid, normalise_name
+from dkfi.watch.watchlist import WatchList, imo_valid, normalise_name
 
 T0 = 1_735_120_800.0
 EXAMPLE = Path(__file__).resolve().parents[3] / "src" / "dkfi" / "data" / "watchlist-example.csv"

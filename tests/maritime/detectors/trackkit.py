@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from dkfi.maritime.detectors.base import EARTH_RADIUS_M, KNOT_MS
+from dkfi.watch.detectors.base import EARTH_RADIUS_M, KNOT_MS
 from dkfi.maritime.records import Position, Static
 
 T0 = 1_735_120_800.0  # 2024-12-25T10:00:00Z
@@ -64,7 +64,7 @@ class Ship:
 
 def track_km(points, start_ts: float, end_ts: float) -> float:
     """Distance sailed between two times along the points."""
-    from dkfi.maritime.detectors.base import haversine_m
+    from dkfi.watch.detectors.base import haversine_m
 
     pts = [p for p in points if start_ts <= p.ts <= end_ts]
     return sum(haversine_m(a.lat, a.lon, b.lat, b.lon) for a, b in zip(pts, pts[1:])) / 1000.0
@@ -72,21 +72,21 @@ def track_km(points, start_ts: float, end_ts: float) -> float:
 
 @lru_cache(maxsize=1)
 def baltic_assets():
-    from dkfi.maritime.assets import AssetIndex, default_assets_path, load_assets_geojson
+    from dkfi.watch.assets import AssetIndex, default_assets_path, load_assets_geojson
 
     return AssetIndex(load_assets_geojson(default_assets_path()))
 
 
 @lru_cache(maxsize=1)
 def ports():
-    from dkfi.maritime.assets import PortIndex
+    from dkfi.watch.assets import PortIndex
 
     return PortIndex()
 
 
 def run(detector_or_list, records, ctx=None):
     """Feed records (sorted by time) through a DetectionEngine; returns (engine, all emitted events)."""
-    from dkfi.maritime.detectors.base import DetectionEngine
+    from dkfi.watch.detectors.base import DetectionEngine
 
     dets = detector_or_list if isinstance(detector_or_list, list) else [detector_or_list]
     eng = DetectionEngine(dets, ctx)

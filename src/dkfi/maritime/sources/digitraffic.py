@@ -6,7 +6,8 @@ Message shapes (see MQTT_V2_SCHEMA.md): topics ``vessels-v2/<mmsi>/location`` an
 Units and conversions:
 
 * location ``time`` is epoch seconds, metadata ``timestamp`` epoch milliseconds (a value that is
-  clearly in the other unit is accepted too);
+  clearly in the other unit is accepted too); a missing time or one outside 1980-2100 (a clock
+  that was never set reads 1970) is ``bad_timestamp``, never 1970-01-01;
 * ``rot`` is the raw AIS indicator: ``sign(r) * (r / 4.733) ** 2`` degrees per minute; -128 (not
   available) and +-127 ("turning faster than 5 deg per 30 s, no turn indicator": no usable rate)
   give None, as do values outside -128..127;
@@ -36,6 +37,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
+from dkfi.maritime.mmsi import is_valid_mmsi, station_for_mmsi
 from dkfi.maritime.records import (
     REASON_BAD_JSON,
     REASON_BAD_TIMESTAMP,
@@ -51,8 +53,6 @@ from dkfi.maritime.records import (
     Static,
     Station,
     clean_text,
-    station_for_mmsi,
-    valid_mmsi,
 )
 
 __all__ = [
@@ -115,15 +115,20 @@ def decode_eta(packed: Any) -> str | None:
     return f"{month:02d}-{day:02d}T{hour:02d}:{minute:02d}"
 
 
+# Plausible times: 1980-01-01 .. 2100-01-01 (a server or receiver with an unset clock sends 1970).
+_T_MIN = 315_532_800.0
+_T_MAX = 4_102_444_800.0
+
+
 def _epoch(v: Any) -> float | None:
     """Epoch seconds from a number in seconds or milliseconds (values above 1e11 are milliseconds:
-    1e11 s would be the year 5138)."""
+    1e11 s would be the year 5138); None when missing or outside 1980-2100."""
     t = _number(v)
-    if t is None or t <= 0:
+    if t is None:
         return None
     if t > 1e11:
         t /= 1000.0
-    return t if t < 1e10 else None
+    return t if _T_MIN <= t <= _T_MAX else None
 
 
 def _int_or_none(v: Any) -> int | None:
@@ -143,7 +148,7 @@ def _location(mmsi: int, p: dict, source: str, ts: float | None = None) -> Posit
     if ts is None:
         ts = _epoch(p.get("time"))
     if ts is None:
-        raise _Bad(REASON_BAD_TIMESTAMP, f"time {p.get('time')!r}")
+        raise _Bad(REASON_BAD_TIMESTAMP, f"time {p.get('time')!r}: missing or not in 1980-2100")
     lat, lon = _number(p.get("lat")), _number(p.get("lon"))
     if lat is None or lon is None or lat == 91.0 or lon == 181.0:
         raise _Bad(REASON_NO_POSITION, f"lat {p.get('lat')!r} lon {p.get('lon')!r}")
@@ -189,7 +194,7 @@ def _dimension(a: Any, b: Any) -> float | None:
 def _metadata(mmsi: int, p: dict, source: str) -> Static:
     ts = _epoch(p.get("timestamp"))
     if ts is None:
-        raise _Bad(REASON_BAD_TIMESTAMP, f"timestamp {p.get('timestamp')!r}")
+        raise _Bad(REASON_BAD_TIMESTAMP, f"timestamp {p.get('timestamp')!r}: missing or not in 1980-2100")
     imo = _int_or_none(p.get("imo"))
     ship_type = _int_or_none(p.get("type", p.get("shipType")))
     draught = _number(p.get("draught"))
@@ -210,7 +215,7 @@ def _mmsi(v: Any) -> int:
         raise _Bad(REASON_INVALID_MMSI, f"mmsi {v!r}")
     if isinstance(v, str) and v.strip().isdigit():
         v = int(v.strip())
-    if not isinstance(v, int) or not valid_mmsi(v):
+    if not isinstance(v, int) or not is_valid_mmsi(v):
         raise _Bad(REASON_INVALID_MMSI, f"mmsi {v!r}")
     return v
 
@@ -270,7 +275,8 @@ def _feature(f: dict, source: str, mmsi: int | None = None) -> Item:
         p["lon"], p["lat"] = coords[0], coords[1]
     ts = _epoch(props.get("timestampExternal", props.get("timestamp")))
     if ts is None:
-        raise _Bad(REASON_BAD_TIMESTAMP, f"timestamp {props.get('timestampExternal', props.get('timestamp'))!r}")
+        raise _Bad(REASON_BAD_TIMESTAMP, f"timestamp {props.get('timestampExternal', props.get('timestamp'))!r}: "
+                                         "missing or not in 1980-2100")
     return _location(mmsi, p, source, ts=ts)
 
 

@@ -41,6 +41,7 @@ from typing import BinaryIO, Iterator
 
 import polars as pl
 
+from dkfi.maritime.mmsi import MMSI_MAX, MMSI_MIN
 from dkfi.maritime.records import (
     POSITION_SCHEMA,
     REASON_BAD_ROW,
@@ -566,7 +567,7 @@ class _Converter:
         if careful:
             r = pl.when((pre == _PRE_ROW).fill_null(False)).then(pl.lit(_R_ROW, dtype=pl.Int8)).when(
                 ts.is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
-        r = (r.when(~pl.col("mmsi").is_between(2_000_000, 999_999_999).fill_null(False))
+        r = (r.when(~pl.col("mmsi").is_between(MMSI_MIN, MMSI_MAX).fill_null(False))
              .then(pl.lit(_R_MMSI, dtype=pl.Int8))
              .when(pl.col("oor")).then(pl.lit(_R_OOR, dtype=pl.Int8))
              .otherwise(pl.lit(_OK, dtype=pl.Int8)))

@@ -13,7 +13,9 @@ sentence releases the earlier ones as ``Consumed``.
 
 Time of a message, first found: tag block ``c:`` (seconds or milliseconds), ``$PGHP``, a unix time
 trailing the sentence after its checksum (``...,0*28,...,1325394001``), else ``receive_time()``
-with ``time_from_message=False``.
+with ``time_from_message=False``. An unusable ``c:`` or ``$PGHP`` time, and a receive clock that
+raises or gives a time outside 1980-2100 (an unset clock reads 1970), reject the message as
+``bad_timestamp``: no message is dated by a broken clock.
 
 Multi-part messages are assembled per (sentence id incl. talker, sequence id, channel, tag-block
 station), so interleaved parts from different channels or receivers assemble correctly; parts may
@@ -277,6 +279,8 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
     B64Error = _B64Error
     fast_types = FAST_TYPES
     fast = position_from_bits
+    t_min = _T_MIN
+    t_max = _T_MAX
 
     lineno = 0
     # pending metadata (attached to the next VDM/VDO sentence)
@@ -490,8 +494,16 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
         if ts is None:
             try:
                 ts = float(receive_time())
-            except Exception:
-                ts = 0.0
+            except Exception as exc:
+                yield Rejected(REASON_BAD_TIMESTAMP, units,
+                               f"{where if type(where) is str_ else _lines_text(first, lineno)}: no time in the "
+                               f"message and the receive clock failed ({exc!r})"[:300])
+                continue
+            if not t_min <= ts <= t_max:  # also NaN
+                yield Rejected(REASON_BAD_TIMESTAMP, units,
+                               f"{where if type(where) is str_ else _lines_text(first, lineno)}: no time in the "
+                               f"message and the receive clock reads {ts!r}, not a time in 1980-2100")
+                continue
             tfm = False
         else:
             tfm = True

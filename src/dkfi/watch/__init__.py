@@ -1,0 +1,1 @@
+"""The critical-infrastructure watch: assets, detectors, alerts and their lifecycle, watch lists."""

@@ -1,0 +1,240 @@
+"""``dkfi watch``: the critical-infrastructure watch — replay files, run live, work the alerts."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dkfi.maritime.formats import FORMATS
+
+app = typer.Typer(help="Critical-infrastructure watch: explainable alerts for ships that threaten cables and "
+                       "pipelines.", no_args_is_help=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _format_ok(value: str) -> str:
+    if value not in FORMATS:
+        raise typer.BadParameter(f"{value!r} is not one of {', '.join(FORMATS)}")
+    return value
+
+
+def _detectors_ok(value: Optional[str]) -> Optional[List[str]]:
+    if not value:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@app.command()
+def replay(
+    paths: List[Path] = typer.Argument(..., help="AIS files (any format the picture imports)"),
+    assets: Optional[Path] = typer.Option(None, "--assets", help="asset GeoJSON (default: the bundled Baltic set)"),
+    watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="watch-list CSV (imo, mmsi, name, list, reason)"),
+    format: str = typer.Option("auto", "--format", "-f", callback=_format_ok, help="auto | nmea | dma-csv | digitraffic"),
+    detectors: Optional[str] = typer.Option(None, "--detectors", help="comma-separated kinds (default: all)"),
+    corridor_m: Optional[float] = typer.Option(None, "--corridor-m", help="protection corridor each side, metres (default 1852)"),
+    as_json: bool = typer.Option(False, "--json", help="one JSON object per alert on stdout"),
+    save: bool = typer.Option(False, "--save", help="also store the alerts in the database"),
+) -> None:
+    """Run every detector over recorded AIS, in time order, and print the alerts."""
+    from dkfi.maritime import service
+    from dkfi.watch import service as watch
+
+    for p in paths:
+        if not p.exists():
+            raise typer.BadParameter(f"{p}: no such file")
+    if assets is not None and not assets.exists():
+        raise typer.BadParameter(f"--assets {assets}: no such file")
+    if watchlist is not None and not watchlist.exists():
+        raise typer.BadParameter(f"--watchlist {watchlist}: no such file")
+    try:
+        ctx = watch.make_context(assets, watchlist, corridor_m)
+        runner = watch.WatchRunner(ctx, watch.make_detectors(_detectors_ok(detectors)))
+        records, _ = service.load_records(paths, format)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=not err.is_terminal) as progress:
+        task = progress.add_task("replay", total=len(records))
+        for i, r in enumerate(records):
+            runner.process(r)
+            if i % 5000 == 0:
+                progress.update(task, completed=i)
+        progress.update(task, completed=len(records))
+    runner.finish()
+    alerts = runner.alerts()
+    if save:
+        from dkfi.core.config import get_settings
+        from dkfi.core.db import get_engine, session_scope
+
+        settings = get_settings()
+        with session_scope(get_engine(settings.effective_database_url)) as s:
+            watch.save_alerts(s, alerts, settings.nation)
+    if as_json:
+        for a in alerts:
+            typer.echo(json.dumps(a.as_dict(), separators=(",", ":")))
+        return
+    t = Table(title=f"{len(alerts)} alerts from {len(records):,} records")
+    for c in ("start", "kind", "mmsi", "asset", "severity", "score", "summary"):
+        t.add_column(c)
+    for a in alerts:
+        d = a.as_dict()
+        t.add_row(d["start"], a.kind, str(a.mmsi), a.asset or "", a.severity, f"{a.score:.0f}", d["summary"])
+    Console().print(t)
+
+
+@app.command("alerts")
+def alerts_(
+    status: Optional[str] = typer.Option(None, help="new | acknowledged | assigned | closed"),
+    kind: Optional[str] = typer.Option(None, help="detector kind, e.g. anchor_drag"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List stored alerts."""
+    from dkfi.core.config import get_settings
+    from dkfi.core.db import get_engine, session_scope
+    from dkfi.watch import service as watch
+
+    with session_scope(get_engine(get_settings().effective_database_url)) as s:
+        rows = watch.list_alerts(s, status=status, kind=kind)
+        if as_json:
+            for r in rows:
+                typer.echo(json.dumps({"id": r.id, "kind": r.kind, "mmsi": r.mmsi, "asset": r.asset,
+                                       "start": r.start.isoformat(), "severity": r.severity, "score": r.score,
+                                       "status": r.status, "summary": r.summary}))
+            return
+        t = Table(title=f"{len(rows)} alerts")
+        for c in ("id", "start", "kind", "mmsi", "severity", "status", "summary"):
+            t.add_column(c)
+        for r in rows:
+            t.add_row(str(r.id), str(r.start)[:19], r.kind, str(r.mmsi), r.severity, r.status, r.summary)
+        Console().print(t)
+
+
+@app.command()
+def act(
+    alert_id: int = typer.Argument(..., help="alert id (see dkfi watch alerts)"),
+    action: str = typer.Argument(..., help="acknowledge | assign | close | reopen | note"),
+    actor: str = typer.Option(..., "--by", help="who takes the action"),
+    unit: Optional[str] = typer.Option(None, help="with assign: the unit, e.g. 'Danish Navy MHC'"),
+    nation: Optional[str] = typer.Option(None, help="with assign: DNK or FIN"),
+    outcome: Optional[str] = typer.Option(None, help="with close: false_alarm | confirmed | handed_to_coast_guard | handed_to_police"),
+    notes: Optional[str] = typer.Option(None, help="free text"),
+) -> None:
+    """Move an alert through its lifecycle: new -> acknowledged -> assigned -> closed."""
+    from dkfi.core.config import get_settings
+    from dkfi.core.db import get_engine, session_scope
+    from dkfi.watch import service as watch
+
+    try:
+        with session_scope(get_engine(get_settings().effective_database_url)) as s:
+            rec = watch.act(s, alert_id, action, actor, unit=unit, nation=nation, outcome=outcome, notes=notes)
+            err.print(f"alert {rec.id}: {rec.status}")
+    except (LookupError, watch.LifecycleError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def live(
+    host: str = typer.Option("127.0.0.1", help="address to serve on"),
+    port: int = typer.Option(8000, help="port to serve on"),
+    tcp: Optional[str] = typer.Option(None, "--tcp", help="NMEA TCP server HOST:PORT"),
+    udp: Optional[int] = typer.Option(None, "--udp", help="NMEA UDP port"),
+    mqtt: Optional[str] = typer.Option(None, "--mqtt", help="Digitraffic-shaped MQTT broker URL"),
+    replay: Optional[List[Path]] = typer.Option(None, "--replay", help="recordings to replay as if live"),
+    speed: float = typer.Option(1.0, help="replay speed-up"),
+    assets: Optional[Path] = typer.Option(None, "--assets", help="asset GeoJSON (default: bundled Baltic set)"),
+    watchlist: Optional[Path] = typer.Option(None, "--watchlist", help="watch-list CSV"),
+    watch_process: Optional[bool] = typer.Option(
+        None, "--watch-process/--watch-in-process",
+        help="run the detectors in a second process (default: when the machine has 2 or more CPUs)"),
+) -> None:
+    """Run the detectors on live sources and serve the map and alerts pages (alerts pushed as they happen)."""
+    from dkfi.cli.serve import serve
+
+    if not (tcp or udp or mqtt or replay):
+        raise typer.BadParameter("name at least one source: --tcp, --udp, --mqtt or --replay")
+    serve(host=host, port=port, replay=replay, speed=speed, loop=False, tcp=tcp, udp=udp, mqtt=mqtt,
+          watch=True, assets=assets, watchlist=watchlist, extra=None, watch_process=watch_process)
+
+
+lists_app = typer.Typer(help="Stored watch lists (sanctions, \"shadow fleet\", national lists) for the live watch.",
+                        no_args_is_help=True)
+app.add_typer(lists_app, name="lists")
+
+
+def _label_of(classification: str, releasable_to: str):
+    from dkfi.core.labels import Label
+
+    try:
+        return Label.from_text(classification, releasable_to)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+@lists_app.command("import")
+def lists_import(
+    path: Path = typer.Argument(..., help="CSV with columns imo, mmsi, name, list, reason (any subset; , ; or tab)"),
+    list_name: Optional[str] = typer.Option(None, "--list", help="list name for rows without one (default: file name)"),
+    classification: str = typer.Option("RESTRICTED", "--classification", help="label of the entries"),
+    releasable_to: str = typer.Option("DNK,FIN", "--releasable-to", help="nations the entries are releasable to"),
+    as_json: bool = typer.Option(False, "--json", help="the result as JSON on stdout"),
+) -> None:
+    """Store a watch list; a list of the same name owned by this nation is replaced. Bad rows are reported."""
+    from dkfi.core.access import system_session
+    from dkfi.core.config import get_settings
+    from dkfi.core.db import get_engine
+    from dkfi.watch.watchlist import WatchList
+    from dkfi.watch.watchlist_store import import_watchlist
+
+    label = _label_of(classification, releasable_to)
+    if not path.is_file():
+        raise typer.BadParameter(f"{path}: no such file", param_hint="PATH")
+    try:
+        wl = WatchList.from_csv(path, list_name)
+    except (UnicodeDecodeError, OSError) as exc:
+        err.print(f"[red]error:[/] {path}: cannot be read as a UTF-8 CSV ({exc})")
+        raise typer.Exit(2) from None
+    settings = get_settings()
+    with system_session(get_engine(settings.effective_database_url), settings.nation, "watch lists") as s:
+        with s.begin():
+            result = import_watchlist(s, wl, settings.nation, label)
+    d = result.as_dict()
+    if as_json:
+        typer.echo(json.dumps(d))
+    else:
+        lists = ", ".join(f"{n} ({c})" for n, c in d["lists"].items()) or "none"
+        err.print(f"{path}: {d['stored']} entries stored in {lists}, {d['replaced']} older entries replaced, "
+                  f"{d['bad_rows']} bad rows skipped; label {label}")
+        for e in d["errors"]:
+            err.print(f"  row {e['row']}: {e['message']}")
+    if not result.lists and result.errors:
+        raise typer.Exit(1)
+
+
+@lists_app.command("show")
+def lists_show(as_json: bool = typer.Option(False, "--json", help="entries as JSON lines on stdout")) -> None:
+    """The stored watch lists of this node."""
+    from dkfi.core.access import system_session
+    from dkfi.core.config import get_settings
+    from dkfi.core.db import get_engine
+    from dkfi.watch.watchlist_store import entries, lists_summary
+
+    settings = get_settings()
+    with system_session(get_engine(settings.effective_database_url), settings.nation, "watch lists") as s:
+        rows = entries(s)
+        if as_json:
+            for r in rows:
+                typer.echo(json.dumps({"list": r.list_name, "mmsi": r.mmsi, "imo": r.imo, "name": r.name,
+                                       "reason": r.reason, "owner_nation": r.owner_nation,
+                                       "classification": r.classification, "releasable_to": r.releasable_to}))
+            return
+        table = Table("list", "owner", "entries", "highest label", "imported")
+        for d in lists_summary(rows):
+            table.add_row(d["name"], d["owner_nation"], str(d["entries"]), d["classification"],
+                          d["added"].strftime("%Y-%m-%d %H:%M") if d["added"] else "")
+        Console().print(table if rows else "no stored watch lists (dkfi watch lists import FILE)")

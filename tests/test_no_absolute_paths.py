@@ -1,0 +1,33 @@
+"""No test names a fixed data folder: data is found relative to the checkout (tests/conftest.py ``SHARED``).
+
+A path such as ``/work/shared/...`` holds on one machine only; elsewhere the tests that use it skip, and a
+run that checks nothing looks green. This scan names each such literal by file and line."""
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parent
+# roots where a machine keeps its own folders; /tmp (test output) and /usr/bin (Chromium) are not data
+ABSOLUTE = re.compile(r"^/(?:work|home|data|mnt|opt|srv|Users|root|media)(?:/|$)")
+
+
+def absolute_paths(path: Path) -> list[str]:
+    """``file:line: literal`` for every string literal in ``path`` that starts with a machine's folder."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    return [f"{path}:{node.lineno}: {node.value!r}" for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and ABSOLUTE.match(node.value)]
+
+
+def test_tests_name_no_absolute_data_folders():
+    found = [hit for path in sorted(TESTS.rglob("*.py")) for hit in absolute_paths(path)]
+    assert not found, "absolute paths in tests (use tests.conftest.SHARED / AIS):\n" + "\n".join(found)
+
+
+def test_scan_finds_absolute_literals_and_their_lines(tmp_path):
+    src = tmp_path / "test_x.py"
+    src.write_text('from pathlib import Path\n\nDATA = Path("/work/shared/data/ais")\n'
+                   'OUT = "/tmp/dkfi-map.png"\nURL = "/api/stats"\nF = f"/home/me/{1}"\n', encoding="utf-8")
+    hits = absolute_paths(src)
+    assert [h.split(": ", 1)[0] for h in hits] == [f"{src}:3", f"{src}:6"], hits
