@@ -94,6 +94,17 @@ class ExportLayer:
 
 
 @dataclass(frozen=True)
+class Stream:
+    """A live stream route (server-sent events) that forwards bus messages of ``subject`` to the users who may
+    see them; ``message`` makes the stream's message of a stored ``model`` record (the contract tests publish it)."""
+
+    path: str
+    subject: str
+    model: Ref
+    message: Ref
+
+
+@dataclass(frozen=True)
 class CliGroup:
     """A Typer sub-app (``dkfi NAME ...``) or, with ``command=True``, one top-level command."""
 
@@ -119,6 +130,7 @@ class Domain:
     cli: tuple[CliGroup, ...] = ()
     federated: tuple[Federated, ...] = ()
     exports: tuple[ExportLayer, ...] = ()
+    streams: tuple[Stream, ...] = ()
     live: tuple[Ref, ...] = ()                     # async f(ctx: LiveContext) run while the web app serves
     install: tuple[Ref, ...] = ()                  # f() run once at start (session hooks, registrations)
     checks: tuple[Ref, ...] = ()                   # f(options: dict) raising ValueError on a bad serve option
@@ -141,6 +153,19 @@ _domains: dict[str, Domain] = {}
 _lock = threading.RLock()
 _started = False
 _loaded = False
+_listeners: list[Callable[[], None]] = []
+
+
+def on_change(callback: Callable[[], None]) -> None:
+    """Call ``callback`` whenever a domain is registered or removed after the node started (e.g. sharing
+    re-reads the federated record types)."""
+    if callback not in _listeners:
+        _listeners.append(callback)
+
+
+def _changed() -> None:
+    for cb in list(_listeners):
+        cb()
 
 
 def register(domain: Domain, *, replace: bool = False) -> Domain:
@@ -153,6 +178,7 @@ def register(domain: Domain, *, replace: bool = False) -> Domain:
         if _started:
             _import_models(domain)
             _install(domain)
+            _changed()
     return domain
 
 
@@ -167,7 +193,8 @@ def _import_models(domain: Domain) -> None:
 def unregister(name: str) -> None:
     """Remove a domain (tests that registered a toy domain); its tables stay in the metadata."""
     with _lock:
-        _domains.pop(name, None)
+        if _domains.pop(name, None) is not None and _started:
+            _changed()
 
 
 def _builtin_modules() -> list[str]:
@@ -326,6 +353,10 @@ def export_layers() -> dict[str, ExportLayer]:
             raise RegistryError(f"export layer {layer.name!r} is declared twice (domain {d.name!r})")
         out[layer.name] = layer
     return out
+
+
+def streams() -> list[Stream]:
+    return [x for _, x in _all("streams")]
 
 
 def live_tasks() -> list[Callable[..., Any]]:

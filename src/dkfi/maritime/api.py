@@ -15,6 +15,7 @@ from dkfi.core.security import PrincipalDep, UserSession
 from dkfi.core.times import iso_ts, iso_utc as _iso
 from dkfi.maritime import service
 from dkfi.maritime.aistext import nav_status_text, ship_type_text
+from dkfi.maritime.mmsi import in_mmsi_range
 from dkfi.maritime.models import Vessel
 from dkfi.core.records import Problem, label_out
 from dkfi.maritime.schemas import VesselOut
@@ -90,9 +91,9 @@ def vessel_out(v: Vessel) -> VesselOut:
 @router.get("/vessels/{mmsi}", response_model=VesselOut, summary="One vessel: static data and latest position",
             responses={404: {"model": Problem}})
 def vessel(mmsi: int, session: SessionDep) -> VesselOut:
-    v = service.get_vessel(session, mmsi) if 0 <= mmsi <= 999_999_999 else None
+    v = service.get_vessel(session, mmsi) if in_mmsi_range(mmsi) else None
     if v is None:
-        if 0 <= mmsi <= 999_999_999:
+        if in_mmsi_range(mmsi):
             denied_get(session, Vessel, mmsi)
         raise HTTPException(404, f"no vessel with MMSI {mmsi}")
     return vessel_out(v)
@@ -111,8 +112,8 @@ def track(
     t0, t1 = _parse_time("start", start), _parse_time("end", end)
     if t0 is not None and t1 is not None and t0 > t1:
         raise HTTPException(422, f"start {start} is after end {end}")
-    if not (0 <= mmsi <= 999_999_999) or service.get_vessel(session, mmsi) is None:
-        if 0 <= mmsi <= 999_999_999:
+    if not (in_mmsi_range(mmsi)) or service.get_vessel(session, mmsi) is None:
+        if in_mmsi_range(mmsi):
             denied_get(session, Vessel, mmsi)
         raise HTTPException(404, f"no vessel with MMSI {mmsi}")
     df = polars_visible(request.state.principal, store_of(request.app).track(mmsi, t0, t1))

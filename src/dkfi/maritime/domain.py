@@ -4,7 +4,7 @@ This is the worked example of docs/architecture.md, "Adding a domain": everythin
 a domain is here, and nothing outside the package names it."""
 from pathlib import Path
 
-from dkfi.core.registry import BannerSource, CliGroup, Domain, ExportLayer, NavEntry
+from dkfi.core.registry import BannerSource, CliGroup, Domain, ExportLayer, NavEntry, Stream
 
 DOMAIN = Domain(
     name="maritime",
@@ -20,6 +20,8 @@ DOMAIN = Domain(
     exports=(ExportLayer("vessels", geojson="dkfi.maritime.exports:vessels_geojson",
                          cot="dkfi.maritime.exports:vessels_cot",
                          description="latest position of every vessel"),),
+    streams=(Stream("/api/stream/positions", "maritime.positions", "dkfi.maritime.models:Vessel",
+                    "dkfi.maritime.service:vessel_message"),),
     live=("dkfi.maritime.live:run",),
     checks=("dkfi.maritime.live:check_options",),
     demo=("dkfi.maritime.live:demo_options",),

@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from typing import Hashable
 
-from dkfi.maritime.mmsi import MMSI_MAX, MMSI_MIN
+from dkfi.maritime.mmsi import MMSI_MAX, MMSI_MIN, is_valid_mmsi
 from dkfi.maritime.records import (
     LONG_RANGE_MSG_TYPE,
     REASON_DECODE_ERROR,
@@ -83,13 +83,23 @@ def _dim(a, b) -> float | None:
     return float(s) if s else None
 
 
-def _check_position(msg, mmsi, lat, lon, units, where):
-    """A Rejected for an unusable position, else None."""
+def _bad_mmsi(mmsi, units, where):
+    """A Rejected for an MMSI the sources do not accept (:func:`dkfi.maritime.mmsi.is_valid_mmsi`), else None."""
+    if is_valid_mmsi(mmsi):
+        return None
+    return Rejected(REASON_INVALID_MMSI, units, f"{_where(where)}: invalid MMSI {mmsi}")
+
+
+def _bad_fix(msg_type, mmsi, lat, lon, units, where):
+    """A Rejected for a position report that cannot be used (too short, invalid MMSI, no or an impossible
+    position), else None: the one check of every message type's position."""
     if lat is None or lon is None:
-        return Rejected(REASON_DECODE_ERROR, units,
-                        f"{_where(where)}: type {msg.msg_type} message too short for a position")
-    if not MMSI_MIN <= mmsi <= MMSI_MAX:
-        return Rejected(REASON_INVALID_MMSI, units, f"{_where(where)}: invalid MMSI {mmsi}")
+        return Rejected(REASON_DECODE_ERROR, units, f"{_where(where)}: type {msg_type} message too short for a position")
+    bad = _bad_mmsi(mmsi, units, where)
+    if bad is not None:
+        return bad
+    if -90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0:
+        return None
     if lat == 91.0 or lon == 181.0:
         return Rejected(REASON_NO_POSITION, units,
                         f"{_where(where)}: MMSI {mmsi} reports no position (lat {lat}, lon {lon})")
@@ -116,9 +126,9 @@ def _class_a(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
     lat = msg.lat
     lon = msg.lon
-    if (lat is None or lon is None or not MMSI_MIN <= mmsi <= MMSI_MAX
-            or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0):
-        return (_check_position(msg, mmsi, lat, lon, units, where),)
+    bad = _bad_fix(msg.msg_type, mmsi, lat, lon, units, where)
+    if bad is not None:
+        return (bad,)
     speed = msg.speed
     if speed is not None and speed > 102.2:
         if speed == 102.3:
@@ -143,9 +153,9 @@ def _class_b(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
     lat = msg.lat
     lon = msg.lon
-    if (lat is None or lon is None or not MMSI_MIN <= mmsi <= MMSI_MAX
-            or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0):
-        return (_check_position(msg, mmsi, lat, lon, units, where),)
+    bad = _bad_fix(msg.msg_type, mmsi, lat, lon, units, where)
+    if bad is not None:
+        return (bad,)
     sog, cog, heading = _kinematics(msg.speed, msg.course, msg.heading)
     return (Position(ts, mmsi, lat, lon, sog, cog, heading, None, None,
                      _B, source, msg.msg_type, tfm, units, key),)
@@ -169,9 +179,9 @@ def _type9(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
     lat = msg.lat
     lon = msg.lon
-    if (lat is None or lon is None or not MMSI_MIN <= mmsi <= MMSI_MAX
-            or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0):
-        return (_check_position(msg, mmsi, lat, lon, units, where),)
+    bad = _bad_fix(msg.msg_type, mmsi, lat, lon, units, where)
+    if bad is not None:
+        return (bad,)
     speed = msg.speed  # whole knots for aircraft; 1023 = not available, 1022 = 1022 or more
     sog = None if speed is None or speed >= 1023 else float(speed)
     course = msg.course
@@ -185,9 +195,9 @@ def _type27(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
     lat = msg.lat
     lon = msg.lon
-    if (lat is None or lon is None or not MMSI_MIN <= mmsi <= MMSI_MAX
-            or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0):
-        return (_check_position(msg, mmsi, lat, lon, units, where),)
+    bad = _bad_fix(msg.msg_type, mmsi, lat, lon, units, where)
+    if bad is not None:
+        return (bad,)
     speed = msg.speed  # 6 bits: 0-62 knots, 63 = not available
     sog = None if speed is None or speed >= 63 else float(speed)
     course = msg.course  # 9 bits: 0-359 degrees, 511 = not available, 360-510 impossible
@@ -201,9 +211,9 @@ def _base(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
     lat = msg.lat
     lon = msg.lon
-    if (lat is None or lon is None or not MMSI_MIN <= mmsi <= MMSI_MAX
-            or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0):
-        return (_check_position(msg, mmsi, lat, lon, units, where),)
+    bad = _bad_fix(msg.msg_type, mmsi, lat, lon, units, where)
+    if bad is not None:
+        return (bad,)
     return (Position(ts, mmsi, lat, lon, None, None, None, None, None,
                      _BASE, source, msg.msg_type, tfm, units, key),)
 
@@ -212,11 +222,11 @@ def _aton(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
     lat = msg.lat
     lon = msg.lon
-    if not MMSI_MIN <= mmsi <= MMSI_MAX:
-        return (Rejected(REASON_INVALID_MMSI, units, f"{_where(where)}: invalid MMSI {mmsi}"),)
-    if lat is None or lon is None or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0:
-        first = _check_position(msg, mmsi, lat, lon, units, where)
-    else:
+    bad = _bad_mmsi(mmsi, units, where)
+    if bad is not None:
+        return (bad,)
+    first = _bad_fix(21, mmsi, lat, lon, units, where)
+    if first is None:
         first = Position(ts, mmsi, lat, lon, None, None, None, None, None,
                          _ATON, source, 21, tfm, units, key)
     name = msg.name
@@ -232,8 +242,9 @@ def _aton(msg, ts, source, tfm, units, key, where):
 
 def _type5(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
-    if not MMSI_MIN <= mmsi <= MMSI_MAX:
-        return (Rejected(REASON_INVALID_MMSI, units, f"{_where(where)}: invalid MMSI {mmsi}"),)
+    bad = _bad_mmsi(mmsi, units, where)
+    if bad is not None:
+        return (bad,)
     imo = msg.imo
     ship_type = msg.ship_type
     draught = msg.draught
@@ -247,8 +258,9 @@ def _type5(msg, ts, source, tfm, units, key, where):
 
 def _type24(msg, ts, source, tfm, units, key, where):
     mmsi = msg.mmsi
-    if not MMSI_MIN <= mmsi <= MMSI_MAX:
-        return (Rejected(REASON_INVALID_MMSI, units, f"{_where(where)}: invalid MMSI {mmsi}"),)
+    bad = _bad_mmsi(mmsi, units, where)
+    if bad is not None:
+        return (bad,)
     if msg.partno == 0:
         return (Static(ts, mmsi, clean_text(msg.shipname), station=_B, source=source, msg_type=24,
                        time_from_message=tfm, units=units, dedupe_key=key),)
@@ -334,13 +346,7 @@ def position_from_bits(v: int, ts: float, source: str = "", time_from_message: b
     lon = ((10 * lx + 3) // 6) / 1e6  # == pyais to_lat_lon: round(lx / 600000, 6)
     lat = ((10 * ly + 3) // 6) / 1e6
     if not MMSI_MIN <= mmsi <= MMSI_MAX or not -90.0 <= lat <= 90.0 or not -180.0 <= lon <= 180.0:
-        if not MMSI_MIN <= mmsi <= MMSI_MAX:
-            return Rejected(REASON_INVALID_MMSI, units, f"{_where(where)}: invalid MMSI {mmsi}")
-        if lat == 91.0 or lon == 181.0:
-            return Rejected(REASON_NO_POSITION, units,
-                            f"{_where(where)}: MMSI {mmsi} reports no position (lat {lat}, lon {lon})")
-        return Rejected(REASON_OUT_OF_RANGE, units,
-                        f"{_where(where)}: MMSI {mmsi} position out of range (lat {lat}, lon {lon})")
+        return _bad_fix(mt, mmsi, lat, lon, units, where)  # hot path: the range test inline, the reasons there
     if mt == 18:
         sp = (v >> 112) & 1023
         c = (v >> 44) & 4095

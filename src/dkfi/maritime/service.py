@@ -22,8 +22,8 @@ from dkfi.core.bus import InProcessBus
 from dkfi.core.config import Settings
 from dkfi.core.db import session_scope
 from dkfi.core.labels import AIS_DEFAULT
-from dkfi.core.records import label_dict
-from dkfi.core.times import iso_ts
+from dkfi.core.records import label_dict, record_label
+from dkfi.core.times import iso_ts, iso_utc
 from dkfi.maritime.formats import FormatError, open_source
 from dkfi.maritime.models import IngestRun, Vessel
 from dkfi.maritime.pipeline import Accounting, Pipeline
@@ -144,6 +144,15 @@ def position_message(p: Position, static: Static | None, label: dict | None = No
         "time": iso_ts(p.ts),
         "name": static.name if static else None, "ship_type": static.ship_type if static else None,
         "label": label,
+    }
+
+
+def vessel_message(v: Vessel) -> dict:
+    """A stored vessel as the live stream's position update (its own label, as every stream message carries)."""
+    return {
+        "mmsi": v.mmsi, "lat": v.lat, "lon": v.lon, "sog": v.sog, "cog": v.cog, "heading": v.heading,
+        "nav_status": v.nav_status, "station": v.station, "time": iso_utc(v.time), "name": v.name,
+        "ship_type": v.ship_type, "label": record_label(v),
     }
 
 

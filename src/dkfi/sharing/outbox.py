@@ -187,13 +187,23 @@ def register(model: type, key_attr: str, keep_local: Iterable[str] = (),
     return spec
 
 
+_FROM_REGISTRY: set[str] = set()
+
+
 def register_from_registry() -> None:
-    """Register the record types the domains declare as federated (:attr:`dkfi.core.registry.Domain.federated`)."""
+    """Register the record types the domains declare as federated (:attr:`dkfi.core.registry.Domain.federated`);
+    called again when domains change, so a type whose domain is gone stops travelling."""
     from dkfi.core import registry
 
+    for rtype in _FROM_REGISTRY:
+        spec = REGISTRY.pop(rtype, None)
+        if spec is not None:
+            _BY_MODEL.pop(spec.model, None)
+    _FROM_REGISTRY.clear()
     for f in registry.federated():
         live = (f.live_subject, registry.resolve(f.live_message)) if f.live_subject and f.live_message else None
-        register(registry.resolve(f.model), f.key_attr, keep_local=f.keep_local, live=live)
+        _FROM_REGISTRY.add(register(registry.resolve(f.model), f.key_attr, keep_local=f.keep_local,
+                                    live=live).record_type)
 
 
 def label_payload(obj) -> dict:
@@ -280,7 +290,10 @@ def _outbox_after_flush(session: Session, _ctx) -> None:
 def install() -> None:
     """Register the federated record types and write outbox rows in every flush (idempotent; called once at
     start through the sharing part's registry entry, never as a side effect of an import)."""
+    from dkfi.core import registry
+
     register_from_registry()
+    registry.on_change(register_from_registry)
     if not event.contains(Session, "after_flush", _outbox_after_flush):
         event.listen(Session, "after_flush", _outbox_after_flush)
 

@@ -16,6 +16,7 @@ from dkfi.core.bus import get_bus
 from dkfi.core.records import Problem, label_out
 from dkfi.core.security import PrincipalDep, UserSession, require
 from dkfi.core.times import iso_utc as _iso
+from dkfi.maritime.mmsi import MMSI_MAX
 from dkfi.watch.schemas import AlertAction, AlertOut
 
 router = APIRouter(prefix="/api", tags=["watch"])
@@ -42,7 +43,7 @@ def alerts(
     status: Annotated[str | None, Query(description="new | acknowledged | assigned | closed")] = None,
     kind: Annotated[str | None, Query(description="detector kind, e.g. anchor_drag")] = None,
     severity: Annotated[str | None, Query(description="low | medium | high | critical")] = None,
-    mmsi: Annotated[int | None, Query(ge=0, le=999_999_999)] = None,
+    mmsi: Annotated[int | None, Query(ge=0, le=MMSI_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[dict]:
     from dkfi.watch import service as watch
@@ -228,3 +229,28 @@ def geo_alerts(
                          "properties": props})
     return JSONResponse({"type": "FeatureCollection", "features": features},
                         media_type="application/geo+json", headers={"Cache-Control": "no-store"})
+
+
+# ---- the asset registry ---------------------------------------------------------------------------
+
+from dkfi.watch.schemas import AssetsOut  # noqa: E402  (kept with its route)
+
+
+_assets_summary: dict = {}  # the bundled set's summary, made once
+
+
+def _bundled_assets_summary() -> dict:
+    if not _assets_summary:
+        from dkfi.watch import assets as assets_mod
+
+        path = assets_mod.default_assets_path()
+        _assets_summary.update(assets_mod.load_assets(path).as_dict(), source=path.name)
+    return _assets_summary
+
+
+@router.get("/assets", summary="The watch's asset registry: assets by kind and the features left out, with reasons",
+            response_model=AssetsOut)
+def assets_summary(principal: PrincipalDep) -> AssetsOut:
+    """The bundled Baltic set the watch protects by default: the number of assets, their kinds and each feature
+    of the file that did not load, with its reason. No geometry: see /api/geo/assets."""
+    return AssetsOut(**_bundled_assets_summary())

@@ -2,7 +2,7 @@
 their lifecycle, watch lists; alerts federate to the partner node and export to allies."""
 from pathlib import Path
 
-from dkfi.core.registry import BannerSource, CliGroup, Domain, ExportLayer, Federated, NavEntry
+from dkfi.core.registry import BannerSource, CliGroup, Domain, ExportLayer, Federated, NavEntry, Stream
 
 DOMAIN = Domain(
     name="watch",
@@ -27,6 +27,8 @@ DOMAIN = Domain(
                          options=("statuses",), description="alerts at their evidence track"),
              ExportLayer("assets", geojson="dkfi.watch.exports:assets_geojson",
                          description="cables, pipelines and power links the watch protects")),
+    streams=(Stream("/api/stream/alerts", "maritime.alerts", "dkfi.watch.models:AlertRecord",
+                    "dkfi.watch.service:summary_dict"),),
     checks=("dkfi.watch.live:check_options",),
     extensions={"maritime.feed_taps": ("dkfi.watch.live:feed_taps",)},
 )

@@ -34,6 +34,7 @@ from typing import Iterable
 from dkfi.watch.detectors.base import (
     KNOT_MS, Context, Detector, Event, TrackPoint, haversine_m, thin,
 )
+from dkfi.maritime.mmsi import SHIP_MMSI_MIN, has_nine_digits
 from dkfi.maritime.records import Position, Station
 
 _tuple_new = tuple.__new__
@@ -77,7 +78,7 @@ def mmsi_problem(mmsi: int, mids: frozenset[int] | None = ALLOCATED_MIDS) -> str
     """Why ``mmsi`` cannot be a ship station's MMSI, or None when it can (see the module doc)."""
     if mmsi in PLACEHOLDER_MMSI:
         return "placeholder MMSI"
-    if not 100_000_000 <= mmsi <= 999_999_999:
+    if not has_nine_digits(mmsi):
         return "not 9 digits"
     s = str(mmsi)
     if s.startswith(("970", "972", "974")):
@@ -263,7 +264,7 @@ class SpoofingDetector(Detector):
             self.kind, mmsi, s, tp.ts,
             "MMSI must be a 9-digit ship-station MMSI with an allocated MID (ITU-R M.585)",
             {"check": "invalid_mmsi", "mmsi": mmsi, "problem": why,
-             "mid": int(str(mmsi)[:3]) if mmsi >= 100_000_000 else None},
+             "mid": int(str(mmsi)[:3]) if mmsi >= SHIP_MMSI_MIN else None},
             [tp], status="closed")]
 
     @staticmethod
