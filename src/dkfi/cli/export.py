@@ -177,7 +177,10 @@ def tak_send(
                     res = exports.cot(s, layer, stale_s=stale, start="now" if start_now else "record",
                                       statuses=_statuses(status))
                     task = progress.add_task(f"{layer} -> {target} (round {rounds + 1})", total=len(res.events))
-                    sender.send_all(res.messages(), progress=lambda n, t=task: progress.update(t, completed=n))
+                    def advance(n: int, t=task) -> None:
+                        progress.update(t, completed=n)
+
+                    sender.send_all(res.messages(), progress=advance)
                     _audit(s, layer, "cot", res.label, len(res.events), server=str(target))
                 rounds += 1
                 total += len(res.events)

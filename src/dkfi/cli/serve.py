@@ -99,11 +99,11 @@ def _demo_users(settings) -> list[tuple]:
     from dkfi.core.identity import add_user
 
     path = Path(settings.data_dir) / DEMO_CREDENTIALS
-    known = {}
+    known: dict[str, str] = {}
     if path.exists():
         for line in path.read_text().splitlines():
-            name, _, pw = line.partition(" ")
-            known[name] = pw
+            user, _, secret = line.partition(" ")
+            known[user] = secret
     out = []
     with session_scope(get_engine(settings.effective_database_url)) as s:
         from sqlalchemy import select

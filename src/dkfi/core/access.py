@@ -61,7 +61,7 @@ def can_see(p: Principal, record) -> bool:
     if isinstance(record, dict):
         lab = record.get("label") or record
         return meets(p, lab.get("classification", "SECRET"), lab.get("releasable_to", ""),
-                     lab.get("owner_nation", record.get("owner_nation", "")))
+                     lab.get("owner_nation", record.get("owner_nation")) or "")
     return meets(p, record.classification, record.releasable_to, record.owner_nation)
 
 

@@ -33,6 +33,7 @@ class NatsBus:
         self.url = url
         self.stream = stream
         self.max_pending = max_pending
+        self.connect_timeout = connect_timeout
         self.dropped = 0  # not queued: the publishing thread is max_pending messages behind
         self.published = 0  # acknowledged by JetStream
         self.publish_failures = 0  # queued or refused but never acknowledged
@@ -76,7 +77,7 @@ class NatsBus:
     async def _main(self) -> None:
         import nats
 
-        self._nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=-1,
+        self._nc = await nats.connect(self.url, connect_timeout=self.connect_timeout, max_reconnect_attempts=-1,
                                       reconnect_time_wait=1)
         self._js = self._nc.jetstream()
         await ensure_stream(self._js, self.stream)

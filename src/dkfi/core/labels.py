@@ -61,6 +61,8 @@ policy kept when all inputs agree, else "NATO"; privacy marks merged (see `combi
 """
 from __future__ import annotations
 
+import dataclasses
+
 import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
@@ -384,10 +386,7 @@ def widen(label: Label, nations: Iterable[str] | str) -> Label:
 
 
 def _replace(label: Label, **changes) -> Label:
-    kw = dict(classification=label.classification, releasable_to=label.releasable_to, policy=label.policy,
-              categories=label.categories, privacy_mark=label.privacy_mark)
-    kw.update(changes)
-    return Label(**kw)
+    return dataclasses.replace(label, **changes)
 
 
 class LabelChangeError(ValueError):

@@ -2,6 +2,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import overload
+
+
+@overload
+def iso_utc(dt: datetime) -> str: ...
+
+
+@overload
+def iso_utc(dt: None) -> None: ...
 
 
 def iso_utc(dt: datetime | None) -> str | None:
@@ -11,6 +20,11 @@ def iso_utc(dt: datetime | None) -> str | None:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
     return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def aware(dt: datetime) -> datetime:
+    """A datetime in UTC; naive ones (SQLite hands them back) are taken as UTC."""
+    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
 def iso_ts(ts: float, timespec: str = "auto") -> str:

@@ -59,7 +59,7 @@ from dkfi.core.config import get_settings
 from dkfi.core.labels import Classification, Label, combine
 from dkfi.core.records import label_dict
 from dkfi.core.stanag4774 import to_xml
-from dkfi.core.times import iso_utc
+from dkfi.core.times import aware, iso_utc
 
 UNKNOWN = "9999999.0"           # CoT: value not known
 KNOT_MS = 1852.0 / 3600.0       # knots -> metres per second
@@ -188,12 +188,6 @@ def cot_event(uid: str, cot_type: str, lat: float, lon: float, *, now: datetime,
     return ev
 
 
-def aware(dt: datetime | None) -> datetime | None:
-    if dt is not None and dt.tzinfo is None:
-        return dt.replace(tzinfo=timezone.utc)
-    return dt
-
-
 @dataclass
 class CotExport:
     """The events of one export (each a serialised ``<event>``) and their labels."""
@@ -229,9 +223,7 @@ def event_message(event: str | ET.Element) -> bytes:
 
 
 def start_time(record_time: datetime | None, now: datetime, start: str) -> datetime:
-    if start == "now" or record_time is None:
-        return now
-    return aware(record_time)
+    return now if start == "now" or record_time is None else aware(record_time)
 
 
 def check_cot_args(stale_s: float, start: str) -> None:

@@ -23,7 +23,7 @@ from datetime import datetime, timezone
 from itertools import chain
 from typing import Any, Iterable
 
-from sqlalchemy import DateTime, event, insert, inspect, select
+from sqlalchemy import DateTime, Table, event, insert, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session
@@ -147,15 +147,19 @@ class Replicated:
     live: tuple[str, Any] | None = None
 
     @property
+    def table(self) -> Table:
+        return self.model.__table__  # type: ignore[attr-defined]  # a mapped class: register() checked it
+
+    @property
     def record_type(self) -> str:
-        return self.model.__table__.name
+        return self.table.name
 
     def local_key(self, origin: str, key: str) -> str:
         return f"{origin}:{key}"
 
     def _fields(self) -> list:
-        pk = {c.key for c in self.model.__table__.primary_key.columns}
-        return [c for c in self.model.__table__.columns
+        pk = {c.key for c in self.table.primary_key.columns}
+        return [c for c in self.table.columns
                 if c.key not in pk and c.key not in LABEL_COLUMNS and c.key != self.key_attr]
 
     def snapshot(self, obj) -> dict:
@@ -226,7 +230,7 @@ def outbox_row(node: Node, partner: str, record_type: str, key: str, op: str, pa
 
 def write_rows(conn, rows: list[dict]) -> None:
     if rows:
-        conn.execute(insert(OutboxItem.__table__), rows)
+        conn.execute(insert(OutboxItem), rows)
 
 
 # ---- the hook ------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ officer sees why an alert is ranked as it is; the watch list contributes its own
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from dkfi.core.times import iso_ts
 from dkfi.watch.detectors.base import Event
@@ -99,7 +99,7 @@ class Alert:
         }
 
 
-def score(alert: Alert, watch_hits: list[Any] = ()) -> None:
+def score(alert: Alert, watch_hits: Sequence[Any] = ()) -> None:
     """Fill ``alert.score`` and ``alert.factors`` from its events (and watch-list matches)."""
     factors: list[tuple[str, float]] = []
     kinds = alert.kinds
@@ -145,6 +145,7 @@ class AlertBuilder:
     def add(self, event: Event) -> Alert | None:
         """Take a new or updated event; returns the alert it now belongs to (None if withdrawn)."""
         prev_key = self._by_event.get(event.key)
+        alert: Alert | None
         if prev_key is not None:
             alert = self.alerts[prev_key]
             alert.events = [e for e in alert.events if e.key != event.key]
