@@ -15,9 +15,9 @@ from dkfi.core.access import can_see, denied_get
 from dkfi.core.bus import get_bus
 from dkfi.core.records import Problem, label_out
 from dkfi.core.security import PrincipalDep, UserSession, require
-from dkfi.core.times import iso_utc as _iso
+from dkfi.core.times import aware, iso_utc as _iso
 from dkfi.maritime.mmsi import MMSI_MAX
-from dkfi.watch.schemas import AlertAction, AlertOut
+from dkfi.watch.schemas import AlertAction, AlertOut, AssetsOut
 
 router = APIRouter(prefix="/api", tags=["watch"])
 
@@ -32,7 +32,7 @@ def alert_out(r, full: bool = False, changes=None) -> AlertOut:
     return AlertOut(
         **watch.summary_dict(r),
         evidence=r.evidence if full else None,
-        changes=[AlertChangeOut(at=_iso(c.at), actor=c.actor, action=c.action, from_status=c.from_status,
+        changes=[AlertChangeOut(at=aware(c.at), actor=c.actor, action=c.action, from_status=c.from_status,
                                 to_status=c.to_status, detail=c.detail or {}) for c in changes] if changes is not None else None,
     )
 
@@ -232,8 +232,6 @@ def geo_alerts(
 
 
 # ---- the asset registry ---------------------------------------------------------------------------
-
-from dkfi.watch.schemas import AssetsOut  # noqa: E402  (kept with its route)
 
 
 _assets_summary: dict = {}  # the bundled set's summary, made once

@@ -1,9 +1,11 @@
 """Critical seabed infrastructure, land and ports as fast geometric indexes for the detectors.
 
-* :class:`Asset` and :func:`load_assets_geojson`: any asset GeoJSON (the packaged Baltic demo set, or a
-  ministry's own routes) becomes a list of assets with a corridor width.
+* :class:`Asset` and :func:`load_assets`: any asset GeoJSON (the packaged Baltic demo set, or a
+  ministry's own routes and areas) becomes a list of assets with a corridor width, and a list of the
+  features left out with the reason for each (:class:`AssetLoad`; :func:`load_assets_geojson` gives
+  only the list of assets).
 * :class:`AssetIndex`: ``near(lat, lon)`` (assets whose corridor holds a point, nearest first) and
-  ``crossings(p1, p2)`` (asset lines a track segment crosses). Both are called for every position
+  ``crossings(p1, p2)`` (asset lines a track segment crosses, areas it enters). Both are called for every position
   report, so they answer from a lazily filled grid cache: each 2 km cell remembers the few asset
   segments that can matter inside it, and most of the sea answers with one dictionary look-up.
 * :class:`LandIndex`: ``on_land(lat, lon)`` with an inward tolerance (coastal berths are not "on land").
@@ -20,13 +22,14 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 import shapely
-from shapely.geometry import LineString, MultiLineString, Point, box, shape
+from shapely.geometry import LineString, Point, Polygon, box, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.strtree import STRtree
 
@@ -40,9 +43,24 @@ _SIN0, _COS0 = math.sin(_PHI0), math.cos(_PHI0)
 _LAM0 = math.radians(LON0)
 _D2R = math.pi / 180.0
 
-KINDS = ("cable", "pipeline", "power")
-# criticality when the file does not say: power links and pipelines 3, telecom cables 2, planned 1
-_DEFAULT_CRITICALITY = {"power": 3, "pipeline": 3, "cable": 2}
+LINE_KINDS = ("cable", "pipeline", "power")
+AREA_KINDS = ("wind_farm", "platform", "area")
+KINDS = LINE_KINDS + AREA_KINDS
+# criticality when the file does not say: power links, pipelines, wind farms and platforms 3, telecom cables and
+# other areas 2, planned 1
+_DEFAULT_CRITICALITY = {"power": 3, "pipeline": 3, "cable": 2, "wind_farm": 3, "platform": 3, "area": 2}
+# how the kinds read in counts: "53 cables, 19 pipelines, 19 power links, 2 wind farms"
+KIND_PLURALS = {"cable": "cables", "pipeline": "pipelines", "power": "power links", "wind_farm": "wind farms",
+                "platform": "platforms", "area": "areas"}
+LINE_TYPES = ("LineString", "MultiLineString")
+AREA_TYPES = ("Polygon", "MultiPolygon")
+
+
+def kind_words(kind: str, n: int = 1) -> str:
+    """``cable`` / ``cables``, ``power link`` / ``power links``, ``wind farm`` / ``wind farms``."""
+    if n != 1:
+        return KIND_PLURALS.get(kind, kind.replace("_", " "))
+    return {"power": "power link"}.get(kind, kind.replace("_", " "))
 
 
 # --- projection ------------------------------------------------------------------------------
@@ -91,15 +109,21 @@ def _latlon(p: Any) -> tuple[float, float]:
 
 @dataclass(frozen=True, eq=False)
 class Asset:
-    """One seabed asset: a cable, a pipeline or a power link, with the corridor watched around it."""
+    """One seabed asset: a cable, a pipeline or a power link (a line), or a wind farm, a platform or another
+    area (a polygon), with the corridor watched around it."""
 
     id: str
     name: str
-    kind: str                      # cable | pipeline | power
+    kind: str                      # cable | pipeline | power (lines); wind_farm | platform | area (areas)
     owners: tuple[str, ...]
     criticality: int               # 1 (low) .. 3 (high)
-    geometry: BaseGeometry         # LineString / MultiLineString, lon/lat (EPSG:4326)
-    corridor_m: float = 1852.0     # half-width of the watched corridor
+    geometry: BaseGeometry         # (Multi)LineString or (Multi)Polygon, lon/lat (EPSG:4326)
+    corridor_m: float = 1852.0     # half-width of the watched corridor (for an area: the margin around it)
+
+    @property
+    def is_area(self) -> bool:
+        """A (Multi)Polygon: a point inside it is at distance 0, its corridor is the area and the margin."""
+        return self.geometry.geom_type in AREA_TYPES
 
     def __repr__(self) -> str:
         return f"Asset({self.id!r}, {self.name!r}, {self.kind}, corridor={self.corridor_m:.0f} m)"
@@ -108,6 +132,57 @@ class Asset:
 def default_assets_path() -> Path:
     """The packaged Baltic demo set (see ``dkfi/data/geo/ATTRIBUTION.md`` for licences)."""
     return DATA_DIR / "assets.geojson"
+
+
+class AssetFileError(ValueError):
+    """An asset file that cannot be read as GeoJSON features at all; the message names the file."""
+
+
+@dataclass(frozen=True)
+class SkippedFeature:
+    """A feature of an asset file that did not become an asset (or, in ``AssetLoad.notes``, one that did, with a
+    value replaced). ``index``: its place in the file's ``features`` array, from 0 (``.features[7]`` in jq)."""
+
+    index: int
+    name: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"feature {self.index}" + (f" {self.name!r}" if self.name else "") + f": {self.reason}"
+
+    def as_dict(self) -> dict:
+        return {"index": self.index, "name": self.name, "reason": self.reason}
+
+
+@dataclass
+class AssetLoad:
+    """What :func:`load_assets` made of a file: the assets, every feature skipped with its reason, and notes
+    on features loaded with a value replaced (a bad ``corridor_m`` or ``criticality``, a repaired polygon)."""
+
+    assets: list[Asset]
+    skipped: list[SkippedFeature] = field(default_factory=list)
+    notes: list[SkippedFeature] = field(default_factory=list)
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.assets)
+
+    def counts(self) -> dict[str, int]:
+        """Assets by kind, the known kinds first."""
+        got: dict[str, int] = {}
+        for a in self.assets:
+            got[a.kind] = got.get(a.kind, 0) + 1
+        order = {k: i for i, k in enumerate(KINDS)}
+        return dict(sorted(got.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
+
+    def summary(self) -> str:
+        """``91 loaded (53 cables, 19 pipelines, 19 power links), 2 skipped``."""
+        kinds = ", ".join(f"{n} {kind_words(k, n)}" for k, n in self.counts().items())
+        return f"{len(self.assets)} loaded" + (f" ({kinds})" if kinds else "") + f", {len(self.skipped)} skipped"
+
+    def as_dict(self) -> dict:
+        return {"source": self.source, "count": len(self.assets), "kinds": self.counts(),
+                "skipped": [s.as_dict() for s in self.skipped], "notes": [s.as_dict() for s in self.notes]}
 
 
 def _first(props: dict, *names: str) -> Any:
@@ -129,10 +204,35 @@ def _classify(text: str) -> str | None:
     return None
 
 
+_WIND = re.compile(r"wind", re.I)
+_PLATFORM = re.compile(r"platform|\b(?:oil |gas |drilling )?rigs?\b|substation|installation", re.I)
+
+
+def _classify_area(text: str) -> str | None:
+    if _WIND.search(text):
+        return "wind_farm"
+    if _PLATFORM.search(text):
+        return "platform"
+    return None
+
+
+def _kind_text(props: dict) -> str:
+    return str(_first(props, "kind", "Kind", "asset_kind", "type") or "")
+
+
 def _guess_kind(props: dict, source: str) -> str:
     """``kind`` property first (``telecom`` counts as cable), else guessed from the file name, else cable."""
-    k = str(_first(props, "kind", "Kind", "asset_kind", "type") or "")
+    k = _kind_text(props)
     return _classify(k) or _classify(Path(source).name if source else "") or "cable"
+
+
+def _guess_area_kind(props: dict, source: str) -> str:
+    """An area's kind: wind_farm or platform from the ``kind`` property or the file name; a cable, pipeline or
+    power kind when the property says so (a cable landing zone, say); else ``area``."""
+    k = _kind_text(props)
+    fname = Path(source).name if source else ""
+    return (_classify_area(k) or (_classify(k) if k else None) or _classify_area(fname) or _classify(fname)
+            or "area")
 
 
 def _owners(v: Any) -> tuple[str, ...]:
@@ -145,68 +245,185 @@ def _owners(v: Any) -> tuple[str, ...]:
     return (str(v),)
 
 
-def load_assets_geojson(path_or_dict: str | Path | dict, default_corridor_m: float = 1852.0,
-                        stats: dict | None = None) -> list[Asset]:
-    """Assets from a GeoJSON FeatureCollection (a path or an already parsed dict).
+# nesting of the coordinate arrays above one position, per geometry type
+_DEPTH = {"LineString": 1, "MultiLineString": 2, "Polygon": 2, "MultiPolygon": 3}
 
-    Tolerant of property names: the name from ``name``/``Name``/``title``; ``kind`` from a ``kind``
-    property (``telecom`` counts as ``cable``) or guessed from the file name; ``owners`` as a list or
-    a comma-separated string (also ``nations``); ``corridor_m`` and ``criticality`` when present.
-    Features without line geometry are skipped; their number goes into ``stats["skipped"]`` when a
-    dict is given. Invalid JSON raises ``ValueError`` naming the file.
+
+def _bad_coordinates(coords: Any, depth: int) -> str | None:
+    """Why GeoJSON ``coordinates`` are unusable (not numbers, not finite, outside -180..180 / -90..90), or None."""
+    if depth == 0:
+        if not isinstance(coords, (list, tuple)) or len(coords) < 2:
+            return f"position {_short(coords)} is not [lon, lat]"
+        lon, lat = coords[0], coords[1]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)):
+            return f"position {_short(coords)} is not numeric"
+        if not (math.isfinite(lon) and math.isfinite(lat)):
+            return f"position {_short(coords)} is not a finite number"
+        if not -180.0 <= lon <= 180.0:
+            return f"longitude {lon:g} is outside -180..180"
+        if not -90.0 <= lat <= 90.0:
+            return f"latitude {lat:g} is outside -90..90"
+        return None
+    if not isinstance(coords, (list, tuple)):
+        return f"coordinates {_short(coords)} are not nested arrays"
+    for c in coords:
+        bad = _bad_coordinates(c, depth - 1)
+        if bad:
+            return bad
+    return None
+
+
+def _short(v: Any, n: int = 40) -> str:
+    r = repr(v)
+    return r if len(r) <= n else r[: n - 3] + "..."
+
+
+def _polygonal(geom: BaseGeometry) -> BaseGeometry:
+    """The polygons of a geometry (what ``make_valid`` returns may mix in lines and points)."""
+    if geom.geom_type in AREA_TYPES:
+        return geom
+    polys = [g for g in getattr(geom, "geoms", [geom]) if g.geom_type in AREA_TYPES and not g.is_empty]
+    return shapely.union_all(polys) if polys else Polygon()
+
+
+def load_assets(path_or_dict: str | Path | dict, default_corridor_m: float = 1852.0) -> AssetLoad:
+    """Assets from a GeoJSON FeatureCollection (a path or an already parsed dict), and the features left out.
+
+    Lines (LineString, MultiLineString: one asset each, all parts together) are cables, pipelines or power
+    links; areas (Polygon, MultiPolygon) are wind farms, platforms or other areas, watched with the same
+    corridor as a margin around them. Tolerant of property names: the name from ``name``/``Name``/``title``
+    (else the feature's id, else ``asset <index>``); ``kind`` from a ``kind`` property (``telecom`` counts
+    as ``cable``; ``wind``, ``platform`` for areas) or guessed from the file name; ``owners`` as a list or a
+    comma-separated string (also ``nations``); ``corridor_m`` and ``criticality`` when present.
+
+    Every feature that does not become an asset is in ``skipped`` with its reason: no geometry, a Point,
+    an unknown geometry type, coordinates that are not finite numbers inside -180..180 / -90..90, a
+    geometry that cannot be built, an empty one, a polygon that cannot be repaired. A feature loaded with a
+    value replaced (an unusable ``corridor_m`` or ``criticality``, a self-intersecting polygon repaired) is
+    in ``notes``. A file that is not JSON, or not a FeatureCollection (or one Feature), raises
+    :class:`AssetFileError` naming the file.
     """
     source = ""
     if isinstance(path_or_dict, dict):
-        data = path_or_dict
+        data: Any = path_or_dict
     else:
         source = str(path_or_dict)
         try:
             data = json.loads(Path(path_or_dict).read_text(encoding="utf-8"))
         except json.JSONDecodeError as exc:
-            raise ValueError(f"{source}: not valid JSON ({exc})") from exc
-    if data.get("type") == "Feature":
-        features = [data]
-    else:
-        features = data.get("features")
-        if not isinstance(features, list):
-            raise ValueError(f"{source or 'asset data'}: not a GeoJSON FeatureCollection")
-    out: list[Asset] = []
-    skipped = 0
+            raise AssetFileError(f"{source}: not valid JSON ({exc})") from exc
+        except (OSError, UnicodeDecodeError) as exc:
+            raise AssetFileError(f"{source}: cannot be read ({exc})") from exc
+    where = source or "asset data"
+    if not isinstance(data, dict):
+        raise AssetFileError(f"{where}: not a GeoJSON FeatureCollection (the JSON is a {type(data).__name__})")
+    features: Any = [data] if data.get("type") == "Feature" else data.get("features")
+    if not isinstance(features, list):
+        raise AssetFileError(f"{where}: not a GeoJSON FeatureCollection"
+                             + (f" (type {data.get('type')!r})" if data.get("type") else ""))
+    out = AssetLoad([], source=source)
     for i, f in enumerate(features):
-        geom_json = (f or {}).get("geometry")
-        if not geom_json or geom_json.get("type") not in ("LineString", "MultiLineString"):
-            skipped += 1
-            continue
-        try:
-            geom = shape(geom_json)
-        except Exception:
-            skipped += 1
-            continue
-        if geom.is_empty:
-            skipped += 1
-            continue
-        props = f.get("properties") or {}
-        name = str(_first(props, "name", "Name", "title", "NAME") or f"asset {i}")
-        kind = _guess_kind(props, source)
-        aid = str(_first(props, "id", "ID", "ProjectID") or f.get("id") or name)
-        corridor = float(_first(props, "corridor_m") or default_corridor_m)
-        planned = bool(props.get("planned") or props.get("is_planned"))
-        crit = _first(props, "criticality")
-        criticality = int(crit) if crit is not None else (1 if planned else _DEFAULT_CRITICALITY[kind])
-        out.append(Asset(aid, name, kind, _owners(_first(props, "owners", "nations", "operator")),
-                         max(1, min(3, criticality)), geom, corridor))
-    if stats is not None:
-        stats["skipped"] = skipped
-        stats["loaded"] = len(out)
+        got = _feature_asset(i, f, source, default_corridor_m, out.notes)
+        if isinstance(got, SkippedFeature):
+            out.skipped.append(got)
+        else:
+            out.assets.append(got)
     return out
 
 
+def _feature_asset(i: int, f: Any, source: str, default_corridor_m: float,
+                   notes: list[SkippedFeature]) -> Asset | SkippedFeature:
+    """One feature as an asset, or why not (notes of replaced values go to ``notes``)."""
+    if not isinstance(f, dict):
+        return SkippedFeature(i, None, f"not a GeoJSON Feature object ({type(f).__name__})")
+    props = f.get("properties")
+    if not isinstance(props, dict):
+        props = {}
+    fid = _first(props, "id", "ID", "ProjectID") or f.get("id")
+    name = _first(props, "name", "Name", "title", "NAME")
+    label = str(name if name is not None else fid) if (name is not None or fid not in (None, "")) else None
+
+    def skip(reason: str) -> SkippedFeature:
+        return SkippedFeature(i, label, reason)
+
+    geom_json = f.get("geometry")
+    if not geom_json:
+        return skip("no geometry")
+    if not isinstance(geom_json, dict):
+        return skip(f"geometry is not a GeoJSON object ({type(geom_json).__name__})")
+    gtype = geom_json.get("type")
+    if gtype in ("Point", "MultiPoint"):
+        return skip(f"{gtype} geometry is not an asset (lines and areas are)")
+    if gtype not in _DEPTH:
+        return skip(f"unsupported geometry type {gtype!r} (LineString, MultiLineString, Polygon, MultiPolygon)")
+    bad = _bad_coordinates(geom_json.get("coordinates"), _DEPTH[gtype])
+    if bad:
+        return skip(f"invalid coordinates: {bad}")
+    try:
+        geom = shape(geom_json)
+    except Exception as exc:  # shapely's messages: too few points, unclosed rings, ...
+        return skip(f"invalid {gtype}: {exc}")
+    if geom.is_empty:
+        return skip(f"empty {gtype}")
+    if gtype in AREA_TYPES and not geom.is_valid:
+        why = shapely.is_valid_reason(geom)
+        fixed = _polygonal(shapely.make_valid(geom))
+        if fixed.is_empty:
+            return skip(f"invalid {gtype} ({why}) that cannot be repaired")
+        geom = fixed
+        notes.append(SkippedFeature(i, label, f"invalid {gtype} ({why}) repaired"))
+    area = gtype in AREA_TYPES
+    kind = _guess_area_kind(props, source) if area else _guess_kind(props, source)
+    name_s = str(label) if label is not None else f"asset {i}"
+    aid = str(fid) if fid not in (None, "") else name_s
+    corridor = float(default_corridor_m)
+    raw = _first(props, "corridor_m")
+    if raw is not None:
+        try:
+            c = float(raw)
+        except (TypeError, ValueError):
+            c = math.nan
+        if math.isfinite(c) and (c > 0 or (area and c == 0)) and not isinstance(raw, bool):
+            corridor = c
+        else:
+            notes.append(SkippedFeature(i, label, f"corridor_m {_short(raw)} is not a distance in metres; "
+                                                  f"the default {default_corridor_m:g} m is used"))
+    planned = bool(props.get("planned") or props.get("is_planned"))
+    criticality = 1 if planned else _DEFAULT_CRITICALITY.get(kind, 2)
+    crit = _first(props, "criticality")
+    if crit is not None:
+        try:
+            criticality = max(1, min(3, int(crit)))
+        except (TypeError, ValueError):
+            notes.append(SkippedFeature(i, label, f"criticality {_short(crit)} is not 1, 2 or 3; "
+                                                  f"{criticality} is used"))
+    return Asset(aid, name_s, kind, _owners(_first(props, "owners", "nations", "operator")), criticality, geom,
+                 corridor)
+
+
+def load_assets_geojson(path_or_dict: str | Path | dict, default_corridor_m: float = 1852.0,
+                        stats: dict | None = None) -> list[Asset]:
+    """The assets of :func:`load_assets` as a list (``stats``, when given, gets ``loaded`` and ``skipped``
+    counts); call :func:`load_assets` to learn which features were skipped and why. Raises
+    :class:`AssetFileError` (a ``ValueError``) naming the file when it is not JSON or not a FeatureCollection."""
+    got = load_assets(path_or_dict, default_corridor_m)
+    if stats is not None:
+        stats["skipped"] = len(got.skipped)
+        stats["loaded"] = len(got.assets)
+    return got.assets
+
+
 def _segments(geom: BaseGeometry) -> np.ndarray:
-    """(n, 4) array x1 y1 x2 y2 of a projected (Multi)LineString."""
-    parts = geom.geoms if isinstance(geom, MultiLineString) else [geom]
+    """(n, 4) array x1 y1 x2 y2 of a projected (Multi)LineString, or of every ring of a (Multi)Polygon."""
+    parts: list[Any] = []
+    for part in getattr(geom, "geoms", [geom]):
+        if part.geom_type == "Polygon":
+            parts.extend((part.exterior, *part.interiors))
+        else:
+            parts.append(part)
     segs = []
     for part in parts:
-        c = np.asarray(part.coords)[:, :2]
+        c = np.asarray(part.coords)[:, :2] if not part.is_empty else np.zeros((0, 2))
         if len(c) >= 2:
             segs.append(np.hstack([c[:-1], c[1:]]))
     return np.vstack(segs) if segs else np.zeros((0, 4))
@@ -241,18 +458,35 @@ def _seg_cross(ax, ay, bx, by, s: tuple) -> bool:
 class AssetIndex:
     """Corridors of many assets, indexed for per-position questions.
 
+    Lines and areas alike: the distance of a point from an area (a (Multi)Polygon asset) is 0 inside it and
+    the distance to its boundary outside, so its corridor is the area grown by ``corridor_m``; a track
+    segment *crosses* an area when it enters it (starts outside and reaches it), at the point of entry.
+
     ``cell_m``: grid cell size of the cache (2 km). ``reach_m``: the largest ``within_m`` the cache
     answers for ``near(..., within_m=...)`` (default 5 km, for "near an asset" questions such as
     gaps starting close to a cable); larger radii fall back to the STRtree.
     ``max_cells``: the cache is emptied when it grows beyond this many cells (bounded memory).
     """
 
-    def __init__(self, assets: Iterable[Asset], cell_m: float = 2000.0, reach_m: float = 5000.0,
+    def __init__(self, assets: Iterable[Asset] | AssetLoad, cell_m: float = 2000.0, reach_m: float = 5000.0,
                  max_cells: int = 500_000) -> None:
-        self.assets: list[Asset] = list(assets)
+        # what the loader made of the file (skipped features and their reasons), when given an AssetLoad
+        self.load: AssetLoad | None = assets if isinstance(assets, AssetLoad) else None
+        self.assets: list[Asset] = list(assets.assets if isinstance(assets, AssetLoad) else assets)
         self.cell_m = float(cell_m)
         self.max_cells = max_cells
         self.projected = [project_geometry(a.geometry) for a in self.assets]
+        # areas: the projected polygon, valid and prepared (for point-in-area tests); None for lines
+        self._areas: list[Any] = []
+        for i, a in enumerate(self.assets):
+            if a.is_area:
+                g = self.projected[i]
+                if not g.is_valid:
+                    g = self.projected[i] = _polygonal(shapely.make_valid(g))
+                shapely.prepare(g)
+                self._areas.append(g)
+            else:
+                self._areas.append(None)
         self.corridors = [g.buffer(a.corridor_m) for a, g in zip(self.assets, self.projected)]
         self.tree = STRtree(self.corridors) if self.assets else None
         self.line_tree = STRtree(self.projected) if self.assets else None
@@ -266,7 +500,9 @@ class AssetIndex:
     def __len__(self) -> int:
         return len(self.assets)
 
-    # the cell cache: for each asset whose reach touches the cell, the segments that can matter
+    # the cell cache: for each asset whose reach touches the cell, (index, the segments that can matter, area):
+    # area None for a line or a cell wholly outside an area, True for a cell wholly inside one, else the
+    # prepared area itself (the boundary passes near: ask it whether a point is inside)
     def _cell(self, key: tuple[int, int]) -> tuple:
         got = self._cells.get(key)
         if got is not None:
@@ -278,7 +514,7 @@ class AssetIndex:
         cx, cy = x0 + s / 2, y0 + s / 2
         half_diag = s * math.sqrt(0.5)
         entries = []
-        if self.tree is not None:
+        if self.line_tree is not None:
             r = self.reach_m
             for i in sorted(self.line_tree.query(box(x0 - r, y0 - r, x0 + s + r, y0 + s + r))):
                 seg = self._segs[i]
@@ -289,8 +525,16 @@ class AssetIndex:
                     t = np.clip(np.where(L2 > 0, ((cx - x1) * dx + (cy - y1) * dy) / L2, 0.0), 0.0, 1.0)
                 d = np.hypot(cx - (x1 + t * dx), cy - (y1 + t * dy))
                 keep = d <= self.reach_m + half_diag
-                if keep.any():
-                    entries.append((i, tuple(tuple(r) for r in seg[keep].tolist())))
+                area = self._areas[i]
+                if area is not None:
+                    if len(d) and d.min() <= half_diag:
+                        pass                      # the boundary may pass through the cell
+                    elif shapely.contains_xy(area, cx, cy):
+                        area = True               # the whole cell lies inside the area
+                    else:
+                        area = None               # the whole cell lies outside: the boundary's distance
+                if keep.any() or area is True:
+                    entries.append((i, tuple(tuple(r) for r in seg[keep].tolist()), area))
         got = tuple(entries)
         self._cells[key] = got
         return got
@@ -300,8 +544,8 @@ class AssetIndex:
         return (int(x // s), int(y // s))
 
     def near(self, lat: float, lon: float, within_m: float | None = None) -> list[tuple[Asset, float]]:
-        """Assets whose corridor holds the point (or within ``within_m`` of their line), nearest first,
-        as (asset, distance from the line in metres)."""
+        """Assets whose corridor holds the point (or within ``within_m`` of their line or area), nearest first,
+        as (asset, distance from the line in metres; 0 inside an area)."""
         x, y = project(lat, lon)
         if within_m is not None and within_m > self.reach_m:
             return self._near_slow(x, y, within_m)
@@ -309,9 +553,14 @@ class AssetIndex:
         if not entries:
             return []
         out = []
-        for i, segs in entries:
+        for i, segs, area in entries:
             lim = self.assets[i].corridor_m if within_m is None else within_m
-            best = min(_seg_dist(x, y, sg) for sg in segs)
+            if area is None:
+                best = min(_seg_dist(x, y, sg) for sg in segs)
+            elif area is True or shapely.contains_xy(area, x, y):
+                best = 0.0  # inside an area
+            else:
+                best = min(_seg_dist(x, y, sg) for sg in segs)
             if best <= lim:
                 out.append((self.assets[i], best))
         if len(out) > 1:
@@ -327,13 +576,13 @@ class AssetIndex:
         return sorted(out, key=lambda t: t[1])
 
     def nearest(self, lat: float, lon: float, max_m: float = 50_000.0) -> tuple[Asset, float] | None:
-        """The nearest asset line within ``max_m`` and its distance, or None."""
+        """The nearest asset (line or area) within ``max_m`` and its distance, or None."""
         got = self.near(lat, lon, within_m=max_m)
         return got[0] if got else None
 
     def crossings(self, p1: Any, p2: Any) -> list[Asset]:
-        """Assets whose line the straight segment p1 -> p2 crosses (p1, p2: (lat, lon) pairs or objects
-        with ``lat``/``lon``), in the order of their first crossing along the segment."""
+        """Assets whose line the straight segment p1 -> p2 crosses, or whose area it enters (p1, p2: (lat, lon)
+        pairs or objects with ``lat``/``lon``), in the order of their first crossing along the segment."""
         return [a for a, _ in self.crossing_points(p1, p2)]
 
     def crossing_points(self, p1: Any, p2: Any) -> list[tuple[Asset, float]]:
@@ -350,7 +599,7 @@ class AssetIndex:
             if not e1 and not e2:
                 return []
             hits: dict[int, None] = {}
-            for i, segs in e1 + e2:
+            for i, segs, _ in e1 + e2:
                 if i in hits:
                     continue
                 for sg in segs:
@@ -368,6 +617,9 @@ class AssetIndex:
         out = []
         seg = LineString([(ax, ay), (bx, by)])
         for i in idx:
+            area = self._areas[i]
+            if area is not None and shapely.contains_xy(area, ax, ay):
+                continue  # already inside the area: the crossing was where the track entered it
             inter = seg.intersection(self.projected[i])
             if inter.is_empty:
                 continue
@@ -392,7 +644,7 @@ def _ring(i: int, j: int, r: int) -> Iterable[tuple[int, int]]:
 
 def _boundary_segments(geom: BaseGeometry) -> tuple:
     """Segments (x1, y1, x2, y2) of every ring of a (Multi)Polygon."""
-    out = []
+    out: list[tuple[float, float, float, float]] = []
     for poly in getattr(geom, "geoms", [geom]):
         if poly.is_empty or not hasattr(poly, "exterior"):
             continue
@@ -424,7 +676,7 @@ class LandIndex:
                 project_geometry(shape(f["geometry"])).buffer(float(f.get("properties", {}).get("half_width_m", 1500)))
                 for f in wdata.get("features", [])])
         data = path if isinstance(path, dict) else json.loads(Path(path).read_text(encoding="utf-8"))
-        polys = []
+        polys: list[BaseGeometry] = []
         for f in data.get("features", [data] if data.get("type") != "FeatureCollection" else []):
             g = shape(f["geometry"]) if "geometry" in f else shape(f)
             polys.extend(getattr(g, "geoms", [g]))

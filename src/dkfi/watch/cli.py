@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import List, Optional
+from typing import List, NoReturn, Optional
 
 import typer
 from rich.console import Console
@@ -27,6 +27,25 @@ def _detectors_ok(value: Optional[str]) -> Optional[List[str]]:
     if not value:
         return None
     return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    """``error: message`` on stderr (no markup: file names and reasons print as they are), then exit ``code``."""
+    err.print(f"error: {message}", markup=False, highlight=False)
+    raise typer.Exit(code)
+
+
+def _report_assets(load, path: Optional[Path]) -> None:
+    """``assets: 91 loaded (53 cables, ...), 2 skipped`` and a line per skipped feature, on stderr; exit 1 when a
+    named file gave no asset at all."""
+    err.print(f"assets: {load.summary()}" + (f" from {path}" if path is not None else ""),
+              markup=False, highlight=False)
+    for sk in load.skipped:
+        err.print(f"  skipped {sk}", markup=False, highlight=False)
+    for note in load.notes:
+        err.print(f"  note: {note}", markup=False, highlight=False)
+    if path is not None and not load.assets:
+        _fail(f"--assets {path}: no feature is a usable asset (lines or areas); see the reasons above")
 
 
 @app.command()
@@ -53,8 +72,12 @@ def replay(
         raise typer.BadParameter(f"--watchlist {watchlist}: no such file")
     try:
         ctx = watch.make_context(assets, watchlist, corridor_m)
+        if ctx.assets is not None and ctx.assets.load is not None:
+            _report_assets(ctx.assets.load, assets)
         runner = watch.WatchRunner(ctx, watch.make_detectors(_detectors_ok(detectors)))
         records, _ = service.load_records(paths, format)
+    except watch.DetectorLoadError as exc:
+        _fail(str(exc))
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     with Progress(TextColumn("replaying"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -85,6 +108,43 @@ def replay(
         d = a.as_dict()
         t.add_row(d["start"], a.kind, str(a.mmsi), a.asset or "", a.severity, f"{a.score:.0f}", d["summary"])
     Console().print(t)
+
+
+@app.command("assets")
+def assets_(
+    path: Optional[Path] = typer.Argument(None, help="asset GeoJSON (default: the bundled Baltic set)"),
+    corridor_m: Optional[float] = typer.Option(None, "--corridor-m", help="corridor each side, metres (default 1852)"),
+    as_json: bool = typer.Option(False, "--json", help="the result as JSON on stdout"),
+) -> None:
+    """Load an asset file as the watch would: assets by kind, and every feature left out with its reason.
+
+    Exit code 0 when at least one asset loaded, 1 when none did or the file is not GeoJSON, 2 when it is missing."""
+    from dkfi.watch.assets import AssetFileError, default_assets_path, kind_words, load_assets
+
+    file = path if path is not None else default_assets_path()
+    if not file.is_file():
+        raise typer.BadParameter(f"{file}: no such file", param_hint="PATH")
+    try:
+        load = load_assets(file, **({} if corridor_m is None else {"default_corridor_m": corridor_m}))
+    except AssetFileError as exc:
+        _fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps({**load.as_dict(), "source": str(file)}))
+    else:
+        typer.echo(f"{file}: {load.summary()}")
+        for kind, n in load.counts().items():
+            typer.echo(f"  {n:5d} {kind_words(kind, n)}")
+        if load.skipped:
+            typer.echo("skipped:")
+            for sk in load.skipped:
+                typer.echo(f"  {sk}")
+        if load.notes:
+            typer.echo("loaded with a value replaced:")
+            for note in load.notes:
+                typer.echo(f"  {note}")
+    if not load.assets:
+        _fail(f"{file}: no feature is a usable asset (lines or areas)"
+              + (f"; {len(load.skipped)} skipped, see above" if load.skipped and not as_json else ""))
 
 
 @app.command("alerts")
@@ -155,9 +215,17 @@ def live(
 ) -> None:
     """Run the detectors on live sources and serve the map and alerts pages (alerts pushed as they happen)."""
     from dkfi.cli.serve import serve
+    from dkfi.watch.assets import AssetFileError, load_assets
 
     if not (tcp or udp or mqtt or replay):
         raise typer.BadParameter("name at least one source: --tcp, --udp, --mqtt or --replay")
+    if assets is not None:  # said before the server starts: what the watch will protect, and what it left out
+        if not assets.is_file():
+            raise typer.BadParameter(f"--assets {assets}: no such file")
+        try:
+            _report_assets(load_assets(assets), assets)
+        except AssetFileError as exc:
+            _fail(str(exc))
     serve(host=host, port=port, replay=replay, speed=speed, loop=False, tcp=tcp, udp=udp, mqtt=mqtt,
           watch=True, assets=assets, watchlist=watchlist, extra=None, watch_process=watch_process)
 

@@ -87,3 +87,22 @@ class WatchListImportOut(BaseModel):
     replaced: int
     bad_rows: int
     errors: list[BadRow]
+
+
+class AssetFeatureOut(BaseModel):
+    """A feature of the asset file that was skipped (or loaded with a value replaced), and why."""
+
+    index: int = Field(description="its place in the file's features array, from 0")
+    name: str | None = Field(None, description="its name or id, when it has one")
+    reason: str
+
+
+class AssetsOut(BaseModel):
+    """The asset registry the watch protects: how many assets of each kind, and every feature of its file that
+    was left out with the reason (the geometry is at /api/geo/assets)."""
+
+    source: str = Field(description="the asset file's name")
+    count: int
+    kinds: dict[str, int] = Field(description="assets by kind: cable, pipeline, power, wind_farm, platform, area")
+    skipped: list[AssetFeatureOut]
+    notes: list[AssetFeatureOut] = Field(description="features loaded with a value replaced (a bad corridor_m, ...)")

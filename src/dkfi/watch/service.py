@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
@@ -22,29 +23,63 @@ from dkfi.watch.detectors.base import Context, DetectionEngine, Detector, Event
 from dkfi.watch.models import AlertChange, AlertRecord
 from dkfi.maritime.records import Position, Static
 
-DETECTOR_MODULES = (
+log = logging.getLogger(__name__)
+
+# modules under dkfi.watch.detectors (a name with a dot is a full module name: a detector from another package)
+DETECTOR_MODULES: tuple[str, ...] = (
     "anchor_drag", "loitering", "drift", "sudden_speed_change", "ais_gap",
     "spoofing", "identity_change", "encounter", "watchlist",
 )
+# detector modules the watch runs without when they are not installed (none today: every detector is required)
+OPTIONAL_DETECTOR_MODULES: tuple[str, ...] = ()
+
+
+class DetectorLoadError(RuntimeError):
+    """A detector module could not be loaded; the message names the module and the cause. The watch does not
+    start without it (a watch silently missing a detector would look healthy and miss its alerts)."""
+
+    def __init__(self, module: str, cause: str) -> None:
+        super().__init__(f"detector module {module} could not be loaded: {cause}")
+        self.module = module
+        self.cause = cause
 
 # Alerts are national assessments: restricted and releasable to both nations by default.
 ALERTS_SUBJECT = "maritime.alerts"  # bus subject of new and changed alerts (its name predates the watch package)
 ALERT_DEFAULT = Label(Classification.RESTRICTED, ("DNK", "FIN"))
 
 
+def _module_name(name: str) -> str:
+    return name if "." in name else f"dkfi.watch.detectors.{name}"
+
+
 def detector_classes() -> dict[str, type[Detector]]:
-    """Every available detector class by kind (modules not yet present are skipped)."""
+    """Every detector class of :data:`DETECTOR_MODULES` by kind.
+
+    A module that fails to import (a syntax error, an import error inside it, any exception at import), that is
+    missing, or that defines no :class:`Detector` raises :class:`DetectorLoadError` naming it and the cause:
+    the CLI prints it and exits non-zero, ``dkfi serve`` does not start its watch. The one exception is a module
+    listed in :data:`OPTIONAL_DETECTOR_MODULES` that is not installed at all (the import of that very module
+    finds nothing): it is skipped with a logged warning.
+    """
     out: dict[str, type[Detector]] = {}
     for name in DETECTOR_MODULES:
+        full = _module_name(name)
         try:
-            mod = importlib.import_module(f"dkfi.watch.detectors.{name}")
+            mod = importlib.import_module(full)
         except ModuleNotFoundError as exc:
-            if exc.name == f"dkfi.watch.detectors.{name}":
+            absent = exc.name is not None and (exc.name == full or full.startswith(exc.name + "."))
+            if absent and name in OPTIONAL_DETECTOR_MODULES:
+                log.warning("optional detector module %s is not installed: its detector does not run", full)
                 continue
-            raise
-        for _, cls in inspect.getmembers(mod, inspect.isclass):
-            if issubclass(cls, Detector) and cls is not Detector and cls.__module__ == mod.__name__:
-                out[cls.kind] = cls
+            raise DetectorLoadError(full, "no such module" if absent else f"{type(exc).__name__}: {exc}") from exc
+        except Exception as exc:  # SyntaxError, ImportError, anything the module raised while loading
+            raise DetectorLoadError(full, f"{type(exc).__name__}: {exc}") from exc
+        found = [cls for _, cls in inspect.getmembers(mod, inspect.isclass)
+                 if issubclass(cls, Detector) and cls is not Detector and cls.__module__ == mod.__name__]
+        if not found:
+            raise DetectorLoadError(full, "it defines no Detector class")
+        for cls in found:
+            out[cls.kind] = cls
     return out
 
 
@@ -60,12 +95,18 @@ def make_detectors(kinds: Iterable[str] | None = None, params: dict[str, dict] |
 
 def make_context(assets_path: Path | None = None, watchlist_path: Path | None = None,
                  corridor_m: float | None = None) -> Context:
-    """Assets (the packaged Baltic set unless a file is named), land, ports and the watch list."""
+    """Assets (the packaged Baltic set unless a file is named), land, ports and the watch list.
+
+    ``ctx.assets.load`` tells what the asset file gave: the assets by kind and each feature skipped with its
+    reason (also logged: a warning per skipped feature)."""
     from dkfi.watch import assets as assets_mod
 
-    kw = {} if corridor_m is None else {"default_corridor_m": corridor_m}
-    asset_list = assets_mod.load_assets_geojson(assets_path or assets_mod.default_assets_path(), **kw)
-    ctx = Context(assets=assets_mod.AssetIndex(asset_list))
+    path = assets_path or assets_mod.default_assets_path()
+    load = assets_mod.load_assets(path, **({} if corridor_m is None else {"default_corridor_m": corridor_m}))
+    log.info("assets %s: %s", path, load.summary())
+    for sk in load.skipped:
+        log.warning("assets %s: %s", path, sk)
+    ctx = Context(assets=assets_mod.AssetIndex(load))
     ctx.land = assets_mod.LandIndex()
     ctx.ports = assets_mod.PortIndex()
     if watchlist_path is not None:
