@@ -1,7 +1,11 @@
 """The maritime picture's export layers: vessels as labelled GeoJSON and Cursor-on-Target (for TAK).
 
 The envelope (collection label, STANAG 4774 XML, the CoT event and its label) is sharing's
-(:mod:`dkfi.sharing.exports`); this module says what a vessel looks like in it."""
+(:mod:`dkfi.sharing.exports`); this module says what a vessel looks like in it: a Point at its latest position;
+in CoT a neutral sea-surface track typed from its AIS ship-and-cargo type (after MIL-STD-2525's hierarchy,
+:data:`AIS_COT_TYPES`, :func:`vessel_cot_type`; an AIS "military operations" vessel (35) gets unknown affiliation
+``a-u-S-C``, anything else unknown ``a-n-S-X``), with ``<track>`` when course and speed are known (knots x
+0.514444 = m/s), uid ``dkfi-<nation>-vessel-<mmsi>``."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -96,11 +100,15 @@ def vessels_cot(session: Session, *, stale_s: float = DEFAULT_STALE_S, start: st
         if v.destination:
             bits.append(f"destination {v.destination}")
         bits.append(f"label {lab}")
-        has_track = v.cog is not None and v.sog is not None
-        ev = cot_event(vessel_uid(v.mmsi, nation), vessel_cot_type(v.ship_type), v.lat, v.lon, now=now,
+        lat, lon = v.lat, v.lon
+        if lat is None or lon is None:  # the query selects vessels with a position only
+            raise RuntimeError(f"vessel {v.mmsi} without a position in the CoT export")
+        cog, sog = v.cog, v.sog
+        course, speed_ms = (cog, sog * KNOT_MS) if cog is not None and sog is not None else (None, None)
+        ev = cot_event(vessel_uid(v.mmsi, nation), vessel_cot_type(v.ship_type), lat, lon, now=now,
                        start=start_time(v.time, now, start), stale_s=stale_s, label=lab, owner=v.owner_nation,
                        callsign=(v.name or "").strip() or (v.callsign or "").strip() or f"MMSI {v.mmsi}",
                        remarks="; ".join(bits), label_created=v.label_created, label_reviewed=v.label_reviewed,
-                       course=v.cog if has_track else None, speed_ms=v.sog * KNOT_MS if has_track else None)
+                       course=course, speed_ms=speed_ms)
         events.append(ET.tostring(ev, encoding="unicode"))
     return CotExport("vessels", events, labels, now)

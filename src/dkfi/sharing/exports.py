@@ -1,18 +1,19 @@
-"""Exports that allies use: GeoJSON of vessels, alerts and assets; Cursor-on-Target (CoT) events for TAK.
+"""Exports that allies use — the generic part: the labelled GeoJSON envelope, Cursor-on-Target (CoT) events and
+their label, and the dispatch to the layers the domains declare (:class:`dkfi.core.registry.ExportLayer`:
+``vessels`` in :mod:`dkfi.maritime.exports`, ``alerts`` and ``assets`` in :mod:`dkfi.watch.exports`).
 
-Pure logic, no HTTP: every function takes a database session that is already bound to the requesting user
+Pure logic, no HTTP: every layer function takes a database session that is already bound to the requesting user
 (:func:`dkfi.core.access.user_session` / the API's ``UserSession``), so its queries return only records the
-user may see. The bundled asset layer does not come from the database; it passes :func:`dkfi.core.access.can_see`
-with the session's principal. A session without a principal (the node's own jobs) sees everything.
+user may see. A session without a principal (the node's own jobs) sees everything.
 
 Labels
 ------
 Every GeoJSON feature carries ``properties.label`` (classification, releasable_to, policy, categories,
-owner_nation) and ``properties.classification``; every collection carries a top-level ``label`` member, the
-combined label of what it contains (:func:`dkfi.core.labels.combine`: highest classification, intersection of
-releasability), and ``label_xml``, that label as a STANAG 4774 XML document. The collection's ``owner_nation``
-is the one owner of all its records, or this node's nation when the records have several owners. An empty
-collection is labelled UNCLASSIFIED, releasable to DNK and FIN (it holds nothing).
+owner_nation: :func:`dkfi.core.records.label_dict`) and ``properties.classification``; every collection carries a
+top-level ``label`` member, the combined label of what it contains (:func:`dkfi.core.labels.combine`: highest
+classification, intersection of releasability), and ``label_xml``, that label as a STANAG 4774 XML document. The
+collection's ``owner_nation`` is the one owner of all its records, or this node's nation when the records have
+several owners. An empty collection is labelled UNCLASSIFIED, releasable to DNK and FIN (it holds nothing).
 
 Every CoT event carries its record's label in ``<detail>``::
 
@@ -25,20 +26,13 @@ Cursor-on-Target
 ----------------
 ``<event version="2.0" uid type time start stale how="m-g">``, ``<point lat lon hae="9999999.0" ce="9999999.0"
 le="9999999.0"/>`` (AIS gives no height and no error estimate: CoT's "unknown" value), and ``<detail>`` with
-``<contact callsign/>``, ``<remarks>``, the label and, for vessels with course and speed, ``<track course
-speed/>`` (speed in metres per second, AIS knots x 0.514444).
+``<contact callsign/>``, ``<remarks>``, the label and, for tracks with course and speed, ``<track course
+speed/>`` (speed in metres per second).
 
-* uid: ``dkfi-<node nation>-vessel-<mmsi>`` and ``dkfi-<node nation>-alert-<id>``, stable across exports, so a
-  TAK client moves the marker instead of adding one.
-* time: when the event was generated (now). start: the record's time (a vessel's latest position, an alert's
-  latest evidence ``end``), or now with ``start="now"`` (replays of old recordings). stale: start + ``stale_s``
-  (default 300 s): TAK hides a marker whose data is older than that.
-* Vessel types (after the MIL-STD-2525 sea-surface hierarchy, neutral ``n`` affiliation for AIS contacts),
-  from the AIS ship-and-cargo type: see :data:`AIS_COT_TYPES` and :func:`vessel_cot_type`. An AIS "military
-  operations" vessel (35) gets unknown affiliation ``a-u-S-C``; anything else unknown ``a-n-S-X``.
-* Alerts are ``b-m-p-s-p-i`` (a point of interest) at the middle of the main finding's evidence track
-  (:func:`alert_point`, the same place the map marks), with ``<link uid="dkfi-..-vessel-<mmsi>" relation="p-p"/>``
-  to the vessel; alerts without an evidence track are left out of CoT (GeoJSON keeps them with a null geometry).
+* uid: ``dkfi-<node nation>-<kind>-<id>`` (:func:`record_uid`), stable across exports, so a TAK client moves the
+  marker instead of adding one.
+* time: when the event was generated (now). start: the record's time, or now with ``start="now"`` (replays of
+  old recordings). stale: start + ``stale_s`` (default 300 s): TAK hides a marker whose data is older than that.
 
 A CoT file (and ``GET /api/export/{layer}.cot``) is one XML document: ``<events count="n">`` holding first
 the combined ``<__dkfi_label>`` and then one ``<event>`` per record. A TAK stream sends each ``<event>`` as

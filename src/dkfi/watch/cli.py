@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dkfi.core.records import record_label
 from dkfi.maritime.formats import FORMATS
 
 app = typer.Typer(help="Critical-infrastructure watch: explainable alerts for ships that threaten cables and "
@@ -298,8 +299,7 @@ def lists_show(as_json: bool = typer.Option(False, "--json", help="entries as JS
         if as_json:
             for r in rows:
                 typer.echo(json.dumps({"list": r.list_name, "mmsi": r.mmsi, "imo": r.imo, "name": r.name,
-                                       "reason": r.reason, "owner_nation": r.owner_nation,
-                                       "classification": r.classification, "releasable_to": r.releasable_to}))
+                                       "reason": r.reason, "label": record_label(r)}))
             return
         table = Table("list", "owner", "entries", "highest label", "imported")
         for d in lists_summary(rows):

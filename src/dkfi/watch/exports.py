@@ -1,5 +1,10 @@
 """The watch's export layers: alerts and critical-infrastructure assets as labelled GeoJSON, alerts as
-Cursor-on-Target, and the one rule that places an alert on a map (the map layer and the exports use it)."""
+Cursor-on-Target, and the one rule that places an alert on a map (the map layer and the exports use it).
+
+Alerts are CoT ``b-m-p-s-p-i`` (a point of interest) at the middle of the main finding's evidence track
+(:func:`alert_point`), with ``<link uid="dkfi-..-vessel-<mmsi>" relation="p-p"/>`` to the vessel; alerts without
+an evidence track are left out of CoT (GeoJSON keeps them with a null geometry). The bundled asset set is open
+data (UNCLASSIFIED, releasable to DNK and FIN, owned by this node's nation); stored assets carry their own label."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
