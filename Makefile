@@ -9,12 +9,13 @@ PORT    ?= 8000
 SPEED   ?= 5
 PYTEST_ARGS ?=
 
-.PHONY: all install demo test serve chromium clean help
+.PHONY: all install demo test lint serve chromium clean help
 all: install
 
 help:
 	@echo "make demo   install into .venv and replay the bundled Danish AIS recording on http://127.0.0.1:$(PORT)"
 	@echo "make test   install and run the whole test suite (needs PostgreSQL, Mosquitto, NATS, Chromium)"
+	@echo "make lint   ruff (pyflakes, pycodestyle errors) on the code and tests, mypy on src/dkfi"
 	@echo "make serve  serve the configured database without replay"
 
 $(STAMP): pyproject.toml
@@ -48,5 +49,10 @@ chromium:
 test: install chromium
 	$(BIN)/pytest -n 2 --dist loadgroup -q $(PYTEST_ARGS)
 
+# Guard rails before the tests: settings in pyproject.toml ([tool.ruff], [tool.mypy]).
+lint: install
+	$(BIN)/ruff check src/dkfi tests bench scripts
+	$(BIN)/mypy src/dkfi
+
 clean:
-	rm -rf $(VENV) node_modules src/dkfi/web/static/vendor var .pytest_cache
+	rm -rf $(VENV) node_modules src/dkfi/web/static/vendor var .pytest_cache .ruff_cache .mypy_cache

@@ -3,7 +3,7 @@ alert rate on real background traffic.
 
 Run: ``.venv/bin/python bench/watch_quality.py [--quick] [--seeds 2] [--vessels 300] [--workers 2] [--no-cache]``
 
-Simulated part (``dkfi.maritime.sim``, fixed seeds):
+Simulated part (``dkfi.sim.scenarios``, fixed seeds):
 
 * ``mixed`` (all incident templates in one run, full length) with ``--vessels`` background vessels;
 * each single-drag scenario (eagle-s, yi-peng-3, newnew-polar-bear, vezhen, oresund-demo) for seeds
@@ -54,7 +54,7 @@ SLACK_S = 900.0
 # ---- scenarios ---------------------------------------------------------------------------------------
 def drag_scenario(name: str, seed: int, vessels: int, lead_h: float = 1.5, hours: float = 4.0):
     """A single-drag scenario whose drag begins ``lead_h`` into a ``hours`` long run."""
-    from dkfi.maritime.sim import INCIDENTS, SCENARIOS, Incident, named_scenario
+    from dkfi.sim.scenarios import INCIDENTS, SCENARIOS, Incident, named_scenario
 
     sc = named_scenario(name, seed=seed, vessels=vessels)
     (tpl,) = SCENARIOS[name]
@@ -78,7 +78,7 @@ def build_cases(quick: bool, seeds: int, vessels: int) -> list[dict]:
 
 
 def _sim_hash() -> str:
-    import dkfi.maritime.sim as sim
+    import dkfi.sim.scenarios as sim
 
     return hashlib.sha1(Path(sim.__file__).read_bytes()).hexdigest()[:10]
 
@@ -86,7 +86,7 @@ def _sim_hash() -> str:
 def simulated_records(case: dict, use_cache: bool = True):
     """(records, truth, start, end) of a case, from the cache when it is there."""
     from dkfi.maritime.records import Position, Static
-    from dkfi.maritime.sim import named_scenario, simulate
+    from dkfi.sim.scenarios import named_scenario, simulate
     from dkfi.maritime.sources.nmea import iter_nmea
 
     key = f"{case['name']}-s{case['seed']}-v{case['vessels']}-{case['kind']}-{_sim_hash()}"
@@ -115,7 +115,7 @@ _CTX = None
 
 def _ctx():
     global _CTX
-    from dkfi.maritime.watch import make_context
+    from dkfi.watch.service import make_context
 
     if _CTX is None:
         _CTX = make_context()
@@ -125,17 +125,16 @@ def _ctx():
 
 def run_watch(records) -> dict:
     """All detectors and the alert builder over records; events with the data time of first emission."""
-    from dkfi.maritime.alerts import AlertBuilder
-    from dkfi.maritime.detectors.base import DetectionEngine
+    from dkfi.watch.alerts import AlertBuilder
+    from dkfi.watch.detectors.base import DetectionEngine
     from dkfi.maritime.records import Position
-    from dkfi.maritime.watch import make_detectors
+    from dkfi.watch.service import make_detectors
 
     ctx = _ctx()
     eng = DetectionEngine(make_detectors(), ctx)
     builder = AlertBuilder(watchlist=ctx.watchlist, static=ctx.static)
     first: dict[tuple, float] = {}
     span: dict[int, list[float]] = {}
-    tracks: dict[int, list[tuple[float, float, float]]] = defaultdict(list)
     t0 = time.perf_counter()
     for r in records:
         if isinstance(r, Position):
@@ -160,7 +159,7 @@ def run_watch(records) -> dict:
 
 
 def _track_distance_m(records, mmsi: int, t0: float, t1: float) -> float:
-    from dkfi.maritime.detectors.base import haversine_m
+    from dkfi.watch.detectors.base import haversine_m
     from dkfi.maritime.records import Position
 
     pts = [(r.lat, r.lon) for r in records if isinstance(r, Position) and r.mmsi == mmsi and t0 <= r.ts <= t1]

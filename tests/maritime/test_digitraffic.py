@@ -198,7 +198,6 @@ def test_subscribe_against_local_broker(tmp_path):
 
     async def main():
         stop = asyncio.Event()
-        wanted = {m1, m2}
         got: list = []
 
         need = {("Position", m1), ("Static", m1), ("Position", m2), ("Rejected", m2)}

@@ -16,7 +16,6 @@ from dkfi.maritime.records import (
     REASON_OUT_OF_RANGE,
     Consumed,
     Position,
-    Rejected,
     Static,
     Station,
 )

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from pyais import encode_dict
 
-from dkfi.watch.detectors.anchor_drag import AnchorDragDetector
 from dkfi.watch.detectors.base import DetectionEngine, haversine_m
 from dkfi.maritime.records import Position, Static
 from dkfi.sim.scenarios import INCIDENTS, Incident, Scenario, _fast_position, named_scenario, simulate

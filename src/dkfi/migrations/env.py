@@ -1,6 +1,5 @@
 """Alembic environment: runs dkfi's migrations against the configured URL."""
 from alembic import context
-from sqlalchemy import pool
 
 from dkfi.core.db import Base, make_engine
 from dkfi.core import registry

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from dkfi.watch.assets import (AssetIndex, LandIndex, PortIndex, default_assets_path, load_assets_geojson,
+from dkfi.watch.assets import (LandIndex, PortIndex, default_assets_path, load_assets_geojson,
                                   project)
 from dkfi.watch.detectors.base import haversine_m
 from trackkit import baltic_assets, destination

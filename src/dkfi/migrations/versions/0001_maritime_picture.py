@@ -1,7 +1,7 @@
 """maritime picture
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 17:03:52.921800
 """
 from alembic import op
