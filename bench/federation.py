@@ -32,8 +32,8 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from dkfi.core.db import get_engine, session_scope
-    from dkfi.maritime.models import AlertRecord
-    from dkfi.maritime.watch import save_alerts
+    from dkfi.watch.models import AlertRecord
+    from dkfi.watch.service import save_alerts
     from dkfi.sharing import outbox
     from dkfi.sharing.federation import Deliverer, TLSFiles, make_certs
     from dkfi.sharing.outbox import Partner

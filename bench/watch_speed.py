@@ -55,7 +55,7 @@ COPY_S = 300.0  # make_nmea shifts each copy by 300 s
 
 def _attach_watch(pipeline, runner) -> dict:
     """Hang the runner off the pipeline; forget the looped ships at each copy boundary (module doc)."""
-    from dkfi.maritime.watch import WatchRunner
+    from dkfi.watch.service import WatchRunner
 
     info = {"t0": None, "copy": 0, "forgets": 0, "alerts": 0}
     seen: set[int] = set()
@@ -75,7 +75,7 @@ def _attach_watch(pipeline, runner) -> dict:
             info["alerts"] += 1
 
     if isinstance(runner, WatchRunner):  # in-process: in batches, as LiveFeed hands records to its runner
-        from dkfi.maritime.service import WatchBatches
+        from dkfi.watch.live import WatchBatches
 
         info["batches"] = batches = WatchBatches(on_record)
         on_record = batches.add
@@ -96,11 +96,11 @@ def child(kind: str, path: str) -> None:
     info: dict = {}
     runner = worker = None
     if kind == "ingest+watch":
-        from dkfi.maritime.watch import WatchRunner, make_context
+        from dkfi.watch.service import WatchRunner, make_context
 
         runner = WatchRunner(make_context())  # assets, land and ports loaded outside the timing
     elif kind == "ingest+watch-process":
-        from dkfi.maritime.watch_worker import WatchWorker
+        from dkfi.watch.worker import WatchWorker
 
         worker = WatchWorker()  # started (assets, land, ports loaded) outside the timing
     detector = runner or worker
@@ -149,13 +149,13 @@ def run_child(kind: str, path: Path) -> dict:
 def breakdown(rounds: int = 3) -> list[tuple[str, float, int]]:
     """µs per position of each detector alone over the 5-minute DMA sample (best of ``rounds``)."""
     from dkfi.maritime import service
-    from dkfi.maritime.detectors.base import Context, DetectionEngine
+    from dkfi.watch.detectors.base import Context, DetectionEngine
     from dkfi.maritime.records import Position
-    from dkfi.maritime.watch import WatchRunner, detector_classes, make_context, make_detectors
+    from dkfi.watch.service import WatchRunner, detector_classes, make_context, make_detectors
 
     records, _ = service.load_records([SAMPLE])
     n_pos = sum(1 for r in records if type(r) is Position)
-    from dkfi.maritime.watchlist import Entry, WatchList
+    from dkfi.watch.watchlist import Entry, WatchList
 
     ctx0 = make_context()
     land, ports, assets = ctx0.land, ctx0.ports, ctx0.assets
