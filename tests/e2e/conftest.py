@@ -1,7 +1,7 @@
 """A real dkfi server (create_app on a temporary SQLite database filled with the DMA sample) and headless Chromium.
 
 The server runs uvicorn in a thread on 127.0.0.1 with a free port and stops at the end of the module.
-Chromium is Debian's (/usr/bin/chromium, or DKFI_CHROMIUM); MapLibre gets WebGL from SwiftShader.
+Chromium is Debian's (`chromium` on PATH, or DKFI_CHROMIUM); MapLibre gets WebGL from SwiftShader.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "src" / "dkfi" / "web" / "static" / "vendor"
 SHARED_SAMPLE = AIS / "nmea" / "dma_aisabnormal" / "ais-sample.txt.gz"
 PACKAGED_SAMPLE = ROOT / "src" / "dkfi" / "data" / "ais" / "ais-sample.txt.gz"  # the same file, shipped
-CHROMIUM = os.environ.get("DKFI_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("DKFI_CHROMIUM") or shutil.which("chromium") or "chromium"  # Debian's, on PATH
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-default-apps", "--disable-extensions",

@@ -7,6 +7,8 @@ the server's refusals, filter, and take new alerts live from the stream; no requ
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import time
 from types import SimpleNamespace
 
@@ -17,8 +19,10 @@ from tests.e2e.conftest import E2E_PASSWORD, E2E_USER, dispose, make_app
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOT = "/tmp/dkfi-alerts.png"
-SCREENSHOT_MAP = "/tmp/dkfi-alerts-map.png"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"  # looked at by people; git ignores var/
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+SCREENSHOT = str(SCREENSHOTS / "dkfi-alerts.png")
+SCREENSHOT_MAP = str(SCREENSHOTS / "dkfi-alerts-map.png")
 T0 = 1_735_120_000.0   # 2024-12-25T09:46:40Z
 FEC = "Finland Estonia Connection (FEC)"
 EESF2 = "Finland-Estonia 2 (EESF-2)"

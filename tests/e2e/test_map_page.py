@@ -5,6 +5,8 @@ details and track on click, and moves vessels on live updates from the server-se
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import re
 import time
 
@@ -15,8 +17,10 @@ from tests.e2e.conftest import E2E_PASSWORD, E2E_USER
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOT = "/tmp/dkfi-map.png"                    # zoomed in, a vessel selected
-SCREENSHOT_OVERVIEW = "/tmp/dkfi-map-overview.png"  # the start view
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"  # looked at by people; git ignores var/
+SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+SCREENSHOT = str(SCREENSHOTS / "dkfi-map.png")                    # zoomed in, a vessel selected
+SCREENSHOT_OVERVIEW = str(SCREENSHOTS / "dkfi-map-overview.png")  # the start view
 
 
 def open_map(page, timeout_ms: int = 90_000):

@@ -259,3 +259,9 @@ def test_subscribe_stops_while_reconnecting():
     t = time.monotonic()
     assert asyncio.run(asyncio.wait_for(main(), timeout=20)) == []
     assert time.monotonic() - t < 10
+
+
+def test_a_time_before_1980_is_a_bad_timestamp_not_1970():
+    """A Digitraffic time of a few seconds since 1970 is a broken clock, reported, never stored as 1970-01-01."""
+    r = parse_message("vessels-v2/230629000/location", {**LOC, "time": 5})
+    assert type(r).__name__ == "Rejected" and r.reason == "bad_timestamp"
