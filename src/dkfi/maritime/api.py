@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime, timezone
-from typing import Annotated
+from typing import Annotated, Any, AsyncIterator
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 from dkfi.core.access import can_see, denied_get, polars_visible
 from dkfi.core.bus import get_bus
 from dkfi.core.security import PrincipalDep, UserSession
-from dkfi.core.times import iso_ts, iso_utc as _iso
+from dkfi.core.times import aware, iso_ts, iso_utc as _iso
 from dkfi.maritime import service
 from dkfi.maritime.aistext import nav_status_text, ship_type_text
 from dkfi.maritime.mmsi import in_mmsi_range
@@ -81,7 +81,8 @@ def vessel_out(v: Vessel) -> VesselOut:
     return VesselOut(
         mmsi=v.mmsi, station=v.station, name=v.name, imo=v.imo, callsign=v.callsign, ship_type=v.ship_type,
         ship_type_text=ship_type_text(v.ship_type), length=v.length, width=v.width, draught=v.draught,
-        destination=v.destination, eta=v.eta, time=_iso(v.time), lat=v.lat, lon=v.lon, sog=v.sog, cog=v.cog,
+        destination=v.destination, eta=v.eta, time=aware(v.time) if v.time is not None else None,
+        lat=v.lat, lon=v.lon, sog=v.sog, cog=v.cog,
         heading=v.heading, nav_status=v.nav_status, nav_status_text=nav_status_text(v.nav_status), rot=v.rot,
         source=v.source,
         label=label_out(v),
@@ -145,10 +146,10 @@ async def stream_positions(request: Request, principal: PrincipalDep,
     Only updates the caller may see are sent (each message carries its label)."""
     bus = get_bus()
 
-    async def events():
-        queue: asyncio.Queue = asyncio.Queue()
+    async def events() -> AsyncIterator[str]:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
-        async def pump():
+        async def pump() -> None:
             async for msg in bus.subscribe(service.POSITIONS_SUBJECT):
                 queue.put_nowait(msg)
 
@@ -160,7 +161,7 @@ async def stream_positions(request: Request, principal: PrincipalDep,
                 await asyncio.sleep(interval)
                 if await request.is_disconnected():
                     break
-                batch = {}
+                batch: dict[int, dict[str, Any]] = {}
                 while not queue.empty():
                     m = queue.get_nowait()
                     if can_see(principal, m):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable
 
 import polars as pl
 
@@ -24,9 +24,15 @@ from dkfi.maritime.records import (
     Static,
 )
 
+if TYPE_CHECKING:
+    from dkfi.maritime.store import Store
+
 _POS_COLS = tuple(POSITION_SCHEMA)
 _STATIC_COLS = tuple(STATIC_SCHEMA)
 _STATIC_FIELDS = ("name", "imo", "callsign", "ship_type", "length", "width", "draught", "destination", "eta")
+
+#: What :meth:`Pipeline.take` hands over: history frames and the changed vessels' latest state.
+Taken = tuple[pl.DataFrame, pl.DataFrame, dict[int, Position], dict[int, Static]]
 
 
 @dataclass
@@ -36,7 +42,7 @@ class Accounting:
     received: int = 0
     accepted: int = 0
     duplicates: int = 0
-    rejected: Counter = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
     positions: int = 0
     statics: int = 0
 
@@ -55,7 +61,7 @@ class Accounting:
         self.positions += other.positions
         self.statics += other.statics
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "received": self.received,
             "accepted": self.accepted,
@@ -74,7 +80,7 @@ class Pipeline:
 
     def __init__(
         self,
-        store=None,
+        store: Store | None = None,
         *,
         dedupe_window: float = 60.0,
         flush_rows: int = 250_000,
@@ -87,7 +93,7 @@ class Pipeline:
         self.flush_rows = flush_rows
         self.listeners = list(listeners)
         self.static_listeners = list(static_listeners)
-        self._seen: dict = {}
+        self._seen: dict[Hashable, float] = {}
         self._seen_max_ts = 0.0
         self._seen_limit = 400_000
         self._positions: list[Position] = []
@@ -117,7 +123,7 @@ class Pipeline:
                 last = acc.received
         progress(acc.received - last)
 
-    def _is_duplicate(self, key, ts: float) -> bool:
+    def _is_duplicate(self, key: Hashable, ts: float) -> bool:
         seen = self._seen
         prev = seen.get(key)
         if prev is not None and -self.window <= ts - prev <= self.window:
@@ -138,8 +144,7 @@ class Pipeline:
 
     def add(self, item: Item) -> None:
         acc = self.acc
-        t = type(item)
-        if t is Position:
+        if type(item) is Position:
             acc.received += item.units
             key = item.dedupe_key
             if key is not None and self._is_duplicate(key, item.ts):
@@ -158,7 +163,7 @@ class Pipeline:
             self._buffered += 1
             if self._buffered >= self.flush_rows:
                 self.flush()
-        elif t is Static:
+        elif type(item) is Static:
             acc.received += item.units
             key = item.dedupe_key
             if key is not None and self._is_duplicate(key, item.ts):
@@ -168,15 +173,15 @@ class Pipeline:
             acc.statics += 1
             self._statics.append(item)
             self._merge_static(item)
-            for fn in self.static_listeners:
-                fn(item)
-        elif t is Rejected:
+            for sfn in self.static_listeners:
+                sfn(item)
+        elif type(item) is Rejected:
             acc.received += item.units
             acc.rejected[item.reason] += item.units
-        elif t is Consumed:
+        elif type(item) is Consumed:
             acc.received += item.units
             acc.accepted += item.units
-        elif t is Batch:
+        elif type(item) is Batch:
             self.add_batch(item)
         else:
             raise TypeError(f"not a pipeline item: {item!r}")
@@ -262,11 +267,11 @@ class Pipeline:
             return pl.DataFrame(schema=STATIC_SCHEMA)
         return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
 
-    def take(self) -> tuple[pl.DataFrame, pl.DataFrame, dict[int, Position], dict[int, Static]]:
+    def take(self) -> Taken:
         """Hand over what is buffered (history frames, changed vessels) and start afresh."""
         dirty = self._dirty
         self.vessels_seen.update(dirty)
-        taken = (
+        taken: Taken = (
             self.position_frame(),
             self.static_frame(),
             {m: self.latest[m] for m in dirty if m in self.latest},
@@ -281,7 +286,7 @@ class Pipeline:
         self._dirty = set()
         return taken
 
-    def write(self, taken) -> None:
+    def write(self, taken: Taken) -> None:
         """Write what :meth:`take` handed over to the store (may run in another thread)."""
         if self.store is None:
             return
@@ -297,7 +302,7 @@ class Pipeline:
         """Write buffered history and changed vessel state to the store."""
         self.write(self.take())
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """The accounting as the CLI's ``--json`` prints it."""
         d = self.acc.as_dict()
         d["vessels"] = len(self.vessels_seen | self._dirty)

@@ -16,7 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import Hashable, NamedTuple, Union
+from typing import TYPE_CHECKING, Hashable, NamedTuple, Union
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
 
 
 class Station(StrEnum):
@@ -148,13 +151,13 @@ def clean_text(value: str | None) -> str | None:
 
 import polars as pl  # noqa: E402
 
-POSITION_SCHEMA: dict[str, pl.DataType] = {
+POSITION_SCHEMA: dict[str, PolarsDataType] = {
     "ts": pl.Float64, "mmsi": pl.Int64, "lat": pl.Float64, "lon": pl.Float64,
     "sog": pl.Float64, "cog": pl.Float64, "heading": pl.Int32, "nav_status": pl.Int32,
     "rot": pl.Float64, "station": pl.Utf8, "source": pl.Utf8, "msg_type": pl.Int32,
     "time_from_message": pl.Boolean,
 }
-STATIC_SCHEMA: dict[str, pl.DataType] = {
+STATIC_SCHEMA: dict[str, PolarsDataType] = {
     "ts": pl.Float64, "mmsi": pl.Int64, "name": pl.Utf8, "imo": pl.Int64, "callsign": pl.Utf8,
     "ship_type": pl.Int32, "length": pl.Float64, "width": pl.Float64, "draught": pl.Float64,
     "destination": pl.Utf8, "eta": pl.Utf8, "station": pl.Utf8, "source": pl.Utf8,

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Protocol
+from typing import Any, AsyncIterator, Callable, Iterable, Iterator, Protocol, Sequence
 
 import polars as pl
 from sqlalchemy import func, select
@@ -179,7 +179,8 @@ class LiveFeed:
 
     def __init__(self, engine: Engine, settings: Settings, bus: InProcessBus | None = None,
                  flush_interval: float = 2.0, taps: Iterable[FeedTap] = ()) -> None:
-        self.pipeline = Pipeline(make_store(engine, settings))
+        store = make_store(engine, settings)
+        self.pipeline = Pipeline(store)
         self.engine = engine
         self.settings = settings
         self.bus = bus
@@ -187,7 +188,6 @@ class LiveFeed:
         self.taps = list(taps)
         if bus is not None:
             static = self.pipeline.static
-            store = self.pipeline.store
             label = label_dict(store.label, store.owner_nation)
 
             def publish(p: Position) -> None:
@@ -301,7 +301,7 @@ def _looped(records: list, loop_forever: bool, on_loop: Callable[[], None] | Non
 
 
 async def replay(records: list[Position | Static], speed: float = 1.0, loop_forever: bool = False,
-                 stop: asyncio.Event | None = None, extra: list[Position | Static] = (),
+                 stop: asyncio.Event | None = None, extra: Sequence[Position | Static] = (),
                  on_loop: Callable[[], None] | None = None) -> AsyncIterator[Item]:
     """Yield time-ordered records at ``speed`` times real time; looping shifts times forward.
 

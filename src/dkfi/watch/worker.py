@@ -111,8 +111,10 @@ class WatchWorker:
         self._withdrawn: list[str] = []
         self.stats: dict | None = None
         self.blocked_s = 0.0  # time spent handing batches to the queue, mostly waiting for room (detection behind)
-        self.proc = ctx.Process(  # type: ignore[attr-defined]  # every concrete context has Process; typeshed lacks ittarget=_main, args=(self.inbox, self.outbox, assets, watchlist, corridor_m, gc_every),
-                                name="dkfi-watch", daemon=True)
+        # every concrete context has Process; typeshed's BaseContext (what get_context(str) returns) lacks it
+        self.proc = ctx.Process(  # type: ignore[attr-defined]
+            target=_main, args=(self.inbox, self.outbox, assets, watchlist, corridor_m, gc_every),
+            name="dkfi-watch", daemon=True)
         self.proc.start()
         deadline = time.monotonic() + ready_timeout
         while True:

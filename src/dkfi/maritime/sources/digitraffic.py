@@ -286,8 +286,8 @@ def _element(obj: Any, source: str) -> Item:
         if not isinstance(obj, dict):
             raise _Bad(REASON_BAD_JSON, f"not a JSON object: {type(obj).__name__}")
         if "topic" in obj:
-            return parse_message(obj["topic"], obj.get("payload") if obj.get("payload") is not None else "",
-                                 source=source)
+            payload = obj.get("payload")
+            return parse_message(obj["topic"], payload if payload is not None else "", source=source)
         if obj.get("type") == "Feature" or "geometry" in obj:
             return _feature(obj, source)
         if "mmsi" in obj:

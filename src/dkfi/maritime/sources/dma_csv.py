@@ -37,7 +37,7 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
 import polars as pl
 
@@ -53,6 +53,10 @@ from dkfi.maritime.records import (
     Batch,
     Station,
 )
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
+    from polars.expr.whenthen import ChainedThen, Then
 
 __all__ = ["read_dma_csv", "looks_like_dma_csv", "nav_status_code", "ship_type_code", "station_code"]
 
@@ -251,7 +255,7 @@ def looks_like_dma_csv(first_bytes: bytes) -> bool:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def _open_streams(path: Path) -> Iterator[BinaryIO]:
+def _open_streams(path: Path) -> Iterator[IO[bytes] | gzip.GzipFile]:
     """Binary streams of the CSV content: the file, its gzip content or each CSV in a zip."""
     with open(path, "rb") as f:
         magic = f.read(4)
@@ -270,7 +274,7 @@ def _open_streams(path: Path) -> Iterator[BinaryIO]:
             yield f
 
 
-def _blocks(stream: BinaryIO, batch_rows: int) -> Iterator[bytes]:
+def _blocks(stream: IO[bytes] | gzip.GzipFile, batch_rows: int) -> Iterator[bytes]:
     """Blocks of whole lines, about ``batch_rows`` lines each."""
     est = _EST_LINE_BYTES
     # a plain file is read in one piece per block (no copying to complete the last line)
@@ -300,7 +304,7 @@ def _blocks(stream: BinaryIO, batch_rows: int) -> Iterator[bytes]:
 _SENT = _SENTINEL.encode()
 
 
-def _try_read(data: bytes, lines: int, **kw) -> pl.DataFrame | None:
+def _try_read(data: bytes, lines: int, **kw: Any) -> pl.DataFrame | None:
     try:
         df = pl.read_csv(data, **kw)
     except pl.exceptions.PolarsError:
@@ -326,7 +330,7 @@ def _parse_block(block: bytes, n_fields: int) -> pl.DataFrame:
             return df.with_columns(pl.lit(_SENTINEL, dtype=pl.Utf8).alias("__end"))
     body = block.replace(b"\n", b"," + _SENT + b"\n")
     names = [f"c{i}" for i in range(n_fields)] + ["__end"]
-    kw = dict(infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False)
+    kw: dict[str, Any] = dict(infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False)
     first = body[: body.find(b"\n")]
     df = None
     if first.count(b",") == n_fields and b'"' not in first:
@@ -355,7 +359,7 @@ def _parse_block(block: bytes, n_fields: int) -> pl.DataFrame:
 
 _FLOAT = ("lat", "lon", "rot", "sog", "cog", "heading")
 _CHECKED = ("lat", "lon", "sog", "cog", "heading")  # not a number -> field_out_of_range
-_DTYPES: dict[str, pl.DataType] = {
+_DTYPES: dict[str, PolarsDataType] = {
     name: (pl.Int64 if name == "mmsi" else pl.Float64 if name in _FLOAT else pl.Utf8)
     for name in dict.fromkeys(_COLUMNS.values())
 }
@@ -452,7 +456,7 @@ class _Codes:
     kept as the categories of a pl.Enum: casting to it is cheaper than looking up every row's
     text, and as the few texts of a column recur from block to block they are found once."""
 
-    def __init__(self, fn, dtype: pl.DataType, default=None):
+    def __init__(self, fn: Callable[[str], Any], dtype: PolarsDataType, default: Any = None):
         self.fn, self.dtype, self.default = fn, dtype, default
         self.texts: list[str] = []
         self._enum = pl.Enum([])
@@ -486,7 +490,7 @@ class _Codes:
         return has.gather(index).fill_null(False)
 
 
-def _per_value(frame: pl.DataFrame, col: str, fn, dtype: pl.DataType) -> pl.Expr:
+def _per_value(frame: pl.DataFrame, col: str, fn: Callable[[pl.Expr], pl.Expr], dtype: PolarsDataType) -> pl.Expr:
     """``fn(pl.col(col))`` computed on the column's distinct values and mapped back to the rows
     (text columns of static data repeat the same few values)."""
     uniq = frame.get_column(col).unique().drop_nulls()
@@ -563,14 +567,14 @@ class _Converter:
         if careful:
             oor = oor | (pre == _PRE_NUM).fill_null(False)
         # evaluated on the first pass's columns ("ts" the parsed time, "oor" the above)
-        r = pl.when(ts.is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
+        r: Then | ChainedThen = pl.when(ts.is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
         if careful:
             r = pl.when((pre == _PRE_ROW).fill_null(False)).then(pl.lit(_R_ROW, dtype=pl.Int8)).when(
                 ts.is_null()).then(pl.lit(_R_TS, dtype=pl.Int8))
-        r = (r.when(~pl.col("mmsi").is_between(MMSI_MIN, MMSI_MAX).fill_null(False))
-             .then(pl.lit(_R_MMSI, dtype=pl.Int8))
-             .when(pl.col("oor")).then(pl.lit(_R_OOR, dtype=pl.Int8))
-             .otherwise(pl.lit(_OK, dtype=pl.Int8)))
+        reason = (r.when(~pl.col("mmsi").is_between(MMSI_MIN, MMSI_MAX).fill_null(False))
+                  .then(pl.lit(_R_MMSI, dtype=pl.Int8))
+                  .when(pl.col("oor")).then(pl.lit(_R_OOR, dtype=pl.Int8))
+                  .otherwise(pl.lit(_OK, dtype=pl.Int8)))
         maybe_static = (pl.any_horizontal([pl.col(c).is_not_null() for c in _STATIC_RAW])
                         | (pl.col("imo").is_not_null() & (pl.col("imo") != "Unknown"))
                         | pl.col("__typed"))
@@ -594,7 +598,7 @@ class _Converter:
             maybe_static=maybe_static,
             oor=oor,
             **({"__pre": pre} if careful else {}),
-        ).with_columns(r=r).drop("oor", *(["__pre"] if careful else [])).collect()
+        ).with_columns(r=reason).drop("oor", *(["__pre"] if careful else [])).collect()
 
         ok = pl.col("r") == _OK
         counts = s1.select(
@@ -607,7 +611,8 @@ class _Converter:
         consts = dict(source=pl.lit(self.source, dtype=pl.Utf8), msg_type=pl.lit(0, dtype=pl.Int32),
                       time_from_message=pl.lit(True))
         pos = s1 if counts["pos"] == units else s1.filter(ok & ~pl.col("no_pos"))
-        positions = pos.select(*(c for c in POSITION_SCHEMA if c not in consts), **consts).cast(POSITION_SCHEMA)
+        positions = pos.select(*(c for c in POSITION_SCHEMA if c not in consts), **consts).cast(
+            POSITION_SCHEMA)  # type: ignore[arg-type]  # polars stub: Mapping keys invariant, dict[str, dtype] refused
 
         nopos = counts["nopos"]
         statics = pl.DataFrame(schema=STATIC_SCHEMA)
@@ -631,7 +636,8 @@ class _Converter:
                 station=pl.col("station"), **consts, no_pos=pl.col("no_pos"),
             ).with_columns(has_static=pl.any_horizontal(pl.col(c).is_not_null() for c in _STATIC_TEST))
             nopos += st.select((~pl.col("has_static") & pl.col("no_pos")).sum()).item()
-            statics = st.filter(pl.col("has_static")).select(list(STATIC_SCHEMA)).cast(STATIC_SCHEMA)
+            statics = st.filter(pl.col("has_static")).select(list(STATIC_SCHEMA)).cast(
+                STATIC_SCHEMA)  # type: ignore[arg-type]  # polars stub: Mapping keys invariant, dict[str, dtype] refused
 
         rejected = {reason: int(n) for reason, n in (
             (REASON_BAD_ROW, counts["row"]), (REASON_BAD_TIMESTAMP, counts["ts"]),

@@ -36,7 +36,7 @@ from binascii import Error as _B64Error
 from binascii import a2b_base64 as _a2b
 from collections import deque
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, cast
 
 from pyais.bit_vector import bit_vector as _bit_vector
 from pyais.messages import MSG_CLASS as _MSG_CLASS
@@ -293,6 +293,7 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
     p_station = None
     frags: dict[tuple, _Frags] = {}
     groups: dict[bytes, str] = {}
+    where: str | int  # a line number, or "lines a-b" for a multi-part message
     next_sweep = 256
 
     for line in lines:
@@ -319,10 +320,10 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
         if frags and lineno >= next_sweep:
             next_sweep = lineno + 64
             for key in [k for k, f in frags.items() if lineno - f.first > stale_lines]:
-                f = frags.pop(key)
-                yield Rejected(REASON_INCOMPLETE_MULTIPART, f.units,
-                               f"{_lines_text(f.first, f.last)}: multi-part message incomplete after "
-                               f"{stale_lines} lines ({f.have} of {f.count} parts)")
+                stale = frags.pop(key)
+                yield Rejected(REASON_INCOMPLETE_MULTIPART, stale.units,
+                               f"{_lines_text(stale.first, stale.last)}: multi-part message incomplete after "
+                               f"{stale_lines} lines ({stale.have} of {stale.count} parts)")
 
         vdm_line = False
         try:
@@ -481,8 +482,10 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
             if f.have < count:
                 continue
             del frags[key]
-            payload = b"".join([p[0] for p in f.parts])
-            fill = f.parts[-1][1]
+            # complete: each of the count parts was stored once (a repeated part number starts afresh)
+            parts = cast("list[tuple[bytes, int]]", f.parts)
+            payload = b"".join([p[0] for p in parts])
+            fill = parts[-1][1]
             units = f.units
             ts = f.ts
             station = f.station
@@ -626,6 +629,7 @@ def _file_lines(path: Path, errors: list[str]) -> Iterator[bytes]:
     with open(path, "rb") as raw:
         magic = raw.read(2)
         raw.seek(0)
+        read: Callable[[int], bytes]
         if magic == b"\x1f\x8b":
             f = gzip.GzipFile(fileobj=raw, mode="rb")
             read = f.read1

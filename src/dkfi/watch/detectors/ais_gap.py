@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any, Iterable
 
 from dkfi.watch.detectors.base import Context, Detector, Event, TrackPoint, haversine_m
 from dkfi.maritime.records import Position
@@ -34,10 +35,10 @@ from dkfi.maritime.records import Position
 @dataclass(slots=True)
 class _State:
     last_ts: float = 0.0
-    last: object | None = None     # the last Position (a TrackPoint after a restore)
+    last: Position | TrackPoint | None = None  # the last Position (a TrackPoint after a restore)
     station: str = "A"
     bin: int = -1                  # coverage cell and time bin of the last report
-    cell: tuple | None = None
+    cell: tuple[int, int] | None = None
 
 
 def expected_interval_s(sog: float | None, nav_status: int | None, station: str) -> float:
@@ -68,7 +69,7 @@ class AisGapDetector(Detector):
     coverage_keep_bins = 288          # per cell: at most 2 days of 10-minute bins
     max_gone = 100_000                # vessels dropped while silent, remembered to close their gap
 
-    def __init__(self, **params) -> None:
+    def __init__(self, **params: Any) -> None:
         super().__init__(**params)
         self._cells: dict[tuple[int, int], dict[int, None]] = {}
         self._gone: OrderedDict[int, tuple[_State, float]] = OrderedDict()
@@ -110,7 +111,7 @@ class AisGapDetector(Detector):
         if b1 < b0:
             return None
         ci, cj = self._cell(lat, lon)
-        heard = set()
+        heard: set[int] = set()
         for i in (ci - 1, ci, ci + 1):
             for j in (cj - 1, cj, cj + 1):
                 bins = self._cells.get((i, j))
@@ -119,15 +120,15 @@ class AisGapDetector(Detector):
         return len(heard) / (b1 - b0 + 1)
 
     # --- detection -------------------------------------------------------------------------
-    def threshold_s(self, last: TrackPoint, station: str) -> float:
+    def threshold_s(self, last: Position | TrackPoint, station: str) -> float:
         return max(self.min_gap_s, self.gap_factor * expected_interval_s(last.sog, last.nav_status, station))
 
-    def update(self, p: Position, ctx: Context):
+    def update(self, p: Position, ctx: Context) -> Iterable[Event]:
         if p.station in ("BASE", "ATON", "SAR"):
             return ()
         if p.ts > self._now:
             self._now = p.ts
-        st = self.state.get(p.mmsi)
+        st: _State | None = self.state.get(p.mmsi)
         if st is None:
             gone = self._gone.pop(p.mmsi, None)
             st = self.vessel(p.mmsi, _State)
@@ -137,7 +138,7 @@ class AisGapDetector(Detector):
             self.state.move_to_end(p.mmsi)
         if p.ts <= st.last_ts:
             return ()
-        out = ()
+        out: tuple[Event, ...] = ()
         last = st.last
         # the gap needs at least min_gap_s: only then the (dearer) threshold is worked out
         if last is not None and p.ts - last.ts > self.min_gap_s and p.ts - last.ts > self.threshold_s(last, st.station):
@@ -193,7 +194,7 @@ class AisGapDetector(Detector):
         ev = self._gap(mmsi, last, st.station, self._now, None, ctx, "open")
         return [ev] if ev is not None else []
 
-    def expire(self, mmsi, st: _State, ctx):
+    def expire(self, mmsi: int, st: _State, ctx: Context) -> list[Event]:
         out = self._still_silent(mmsi, st, ctx)
         if out:
             self._gone[mmsi] = (st, self._now)
@@ -201,7 +202,7 @@ class AisGapDetector(Detector):
                 self._gone.popitem(last=False)
         return out
 
-    def finish(self, ctx: Context):
+    def finish(self, ctx: Context) -> list[Event]:
         out: list[Event] = []
         for mmsi, st in list(self.state.items()):
             out.extend(self._still_silent(mmsi, st, ctx))

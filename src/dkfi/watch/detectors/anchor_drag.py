@@ -49,6 +49,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any, Iterable
 
 from dkfi.watch.detectors.base import (
     keep_evidence,
@@ -57,7 +58,7 @@ from dkfi.watch.detectors.base import (
 from dkfi.maritime.records import Position
 
 
-def _median(vals) -> float:
+def _median(vals: Iterable[float]) -> float:
     s = sorted(vals)
     n = len(s)
     return s[n // 2] if n % 2 else 0.5 * (s[n // 2 - 1] + s[n // 2])
@@ -66,32 +67,35 @@ def _median(vals) -> float:
 @dataclass(slots=True)
 class _State:
     last_ts: float = 0.0
-    last: object | None = None                      # the last Position (or TrackPoint)
-    pend: deque = field(default_factory=deque)      # (ts, sog) samples of the last recent_s, not yet history
+    last: Position | None = None                    # the last Position
+    # (ts, sog) samples of the last recent_s, not yet history
+    pend: deque[tuple[float, float]] = field(default_factory=deque)
     sample_ts: float = -1e18                        # time of the last sample
-    blocks: deque = field(default_factory=deque)    # (block id, median, first ts) of finished blocks
+    # (block id, median, first ts) of finished blocks
+    blocks: deque[tuple[int, float, float]] = field(default_factory=deque)
     cur_id: int | None = None                       # the block being filled with aged samples
-    cur: list = field(default_factory=list)
+    cur: list[float] = field(default_factory=list)
     cur_first: float = 0.0
     usual: float | None = None
-    recent: deque = field(default_factory=deque)    # (ts, sog) of the last recent_window_s
+    # (ts, sog) of the last recent_window_s
+    recent: deque[tuple[float, float]] = field(default_factory=deque)
     run_start: float | None = None
     run_last_ts: float = 0.0
     run_n: int = 0
-    points: list = field(default_factory=list)
-    sogs: list = field(default_factory=list)
-    yaws: list = field(default_factory=list)
-    crossings: list = field(default_factory=list)
-    crossed: dict = field(default_factory=dict)     # asset name -> first crossing ts (this episode)
+    points: list[TrackPoint] = field(default_factory=list)
+    sogs: list[float] = field(default_factory=list)
+    yaws: list[float] = field(default_factory=list)
+    crossings: list[dict[str, Any]] = field(default_factory=list)
+    crossed: dict[str, float] = field(default_factory=dict)  # asset name -> first crossing ts (this episode)
     dist_m: float = 0.0
     contradictions: int = 0
     in_corridor: bool = False
-    nearest: tuple | None = None                    # (asset name, distance m)
-    ahead: tuple | None = None                      # (asset name, eta s) when the run began heading to it
+    nearest: tuple[str, float] | None = None        # (asset name, distance m)
+    ahead: tuple[str, float] | None = None          # (asset name, eta s) when the run began heading to it
     frozen_usual: float | None = None
     event: Event | None = None
     last_emit_ts: float = 0.0
-    voyage: dict = field(default_factory=dict)      # asset name -> last reduced crossing ts
+    voyage: dict[str, float] = field(default_factory=dict)   # asset name -> last reduced crossing ts
 
 
 class AnchorDragDetector(Detector):
@@ -156,9 +160,10 @@ class AnchorDragDetector(Detector):
         while pend[0][0] <= cutoff:
             t0, v = pend.popleft()
             bid = int(t0 // self.block_s)
-            if bid != st.cur_id:
-                if len(st.cur) >= 3:
-                    st.blocks.append((st.cur_id, _median(st.cur), st.cur_first))
+            cid = st.cur_id
+            if bid != cid:
+                if cid is not None and len(st.cur) >= 3:  # (no block yet: cur is empty)
+                    st.blocks.append((cid, _median(st.cur), st.cur_first))
                 st.cur_id, st.cur, st.cur_first = bid, [], t0
             st.cur.append(v)
             changed = True
@@ -183,7 +188,7 @@ class AnchorDragDetector(Detector):
         return st.usual
 
     # --- main ------------------------------------------------------------------------------
-    def update(self, p: Position, ctx: Context):
+    def update(self, p: Position, ctx: Context) -> Iterable[Event]:
         sog = p.sog
         if sog is None or sog >= 102.2 or p.station == "B":
             return ()
@@ -215,7 +220,8 @@ class AnchorDragDetector(Detector):
             rec.popleft()
 
         contradiction = p.nav_status in (1, 5) and sog > self.contradiction_sog_kn
-        usual = st.frozen_usual if st.event is not None else st.usual
+        ev = st.event
+        usual = st.frozen_usual if ev is not None else st.usual
         if st.run_start is None and not contradiction and (
                 usual is None or usual < self.min_usual_sog_kn or sog > self.sog_max_kn + 1.0):
             # cheap exit: no episode, and it cannot be reduced (no usual speed, or fast now)
@@ -233,7 +239,7 @@ class AnchorDragDetector(Detector):
         candidate = reduced or contradiction
         out: list[Event] = []
 
-        if st.event is None:
+        if ev is None:
             if not candidate:
                 if st.run_start is not None and ts - st.run_last_ts > self.run_grace_s:
                     self._reset(st)
@@ -259,8 +265,8 @@ class AnchorDragDetector(Detector):
             self._add(st, p, TrackPoint.of(p), prev, near, crossed, usual, recent_sog, contradiction)
             if ts - st.run_start >= self.min_hold_s and st.run_n >= self.min_reports:
                 st.frozen_usual = usual
-                st.event = Event(self.kind, mmsi, st.run_start, ts, self.rule(), {}, [])
-                out.append(self._emit(st, ts))
+                ev = st.event = Event(self.kind, mmsi, st.run_start, ts, self.rule(), {}, [])
+                out.append(self._emit(st, ev, ts))
             return out
 
         # an open episode
@@ -270,9 +276,9 @@ class AnchorDragDetector(Detector):
             crossed = assets.crossing_points(prev, p) if (assets is not None and prev is not None) else []
             new_cross = self._add(st, p, TrackPoint.of(p), prev, near, crossed, usual, recent_sog, contradiction)
             if new_cross or ts - st.last_emit_ts >= self.update_every_s:
-                out.append(self._emit(st, ts))
+                out.append(self._emit(st, ev, ts))
         elif ts - st.run_last_ts >= self.end_after_s:
-            out.append(self._close(st))
+            out.append(self._close(st, ev))
         return out
 
     def _ahead(self, p: Position, sog_kn: float, assets) -> tuple[str, float] | None:
@@ -345,7 +351,8 @@ class AnchorDragDetector(Detector):
                 del st.voyage[k]
         return new
 
-    def _measured(self, st: _State, end_ts: float) -> dict:
+    def _measured(self, st: _State, start: float, end_ts: float) -> dict:
+        """``start`` is the run's start (``st.run_start``, the open event's ``start``)."""
         yaw = _median(st.yaws) if st.yaws else None
         med = _median(st.sogs) if st.sogs else None
         usual = st.frozen_usual
@@ -356,10 +363,10 @@ class AnchorDragDetector(Detector):
             "usual_sog_kn": None if usual is None else round(usual, 2),
             "speed_ratio": None if (usual is None or med is None or usual <= 0) else round(med / usual, 2),
             "distance_km": round(st.dist_m / 1000.0, 2),
-            "duration_min": round((end_ts - st.run_start) / 60.0, 1),
+            "duration_min": round((end_ts - start) / 60.0, 1),
             "crossings": list(st.crossings),
-            "assets_crossed": sorted(st.crossed, key=st.crossed.get),  # names, in crossing order
-            "voyage_assets_crossed": sorted(st.voyage, key=st.voyage.get),
+            "assets_crossed": sorted(st.crossed, key=st.crossed.__getitem__),  # names, in crossing order
+            "voyage_assets_crossed": sorted(st.voyage, key=st.voyage.__getitem__),
             "in_corridor": st.in_corridor,
             "nearest_asset": None if st.nearest is None else st.nearest[0],
             "nearest_asset_m": None if st.nearest is None else round(st.nearest[1], 1),
@@ -377,19 +384,20 @@ class AnchorDragDetector(Detector):
             return st.nearest[0]
         return None if st.ahead is None else st.ahead[0]
 
-    def _emit(self, st: _State, now: float) -> Event:
-        e = st.event
+    def _emit(self, st: _State, e: Event, now: float) -> Event:
+        """Re-emit the open event ``e`` (``st.event``)."""
         e.end = st.run_last_ts
         st.last_emit_ts = now
-        return Event(e.kind, e.mmsi, e.start, st.run_last_ts, e.rule, self._measured(st, st.run_last_ts),
+        return Event(e.kind, e.mmsi, e.start, st.run_last_ts, e.rule, self._measured(st, e.start, st.run_last_ts),
                      thin(st.points, 200), self._asset_name(st), "open")
 
-    def _close(self, st: _State) -> Event:
-        e = st.event
-        ev = Event(e.kind, e.mmsi, e.start, st.run_last_ts, e.rule, self._measured(st, st.run_last_ts),
+    def _close(self, st: _State, e: Event) -> Event:
+        """Close the open event ``e`` (``st.event``) and reset the run."""
+        ev = Event(e.kind, e.mmsi, e.start, st.run_last_ts, e.rule, self._measured(st, e.start, st.run_last_ts),
                    thin(st.points, 200), self._asset_name(st), "closed")
         self._reset(st)
         return ev
 
-    def expire(self, mmsi, st: _State, ctx):
-        return [self._close(st)] if st.event is not None else []
+    def expire(self, mmsi: int, st: _State, ctx: Context) -> list[Event]:
+        e = st.event
+        return [self._close(st, e)] if e is not None else []

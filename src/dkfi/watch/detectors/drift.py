@@ -15,6 +15,7 @@ The event stays open while the vessel keeps drifting, and closes when it has not
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 from dkfi.watch.detectors.base import Context, Detector, Event, TrackPoint, angle_diff, haversine_m, thin
 from dkfi.maritime.records import Position
@@ -23,7 +24,7 @@ from dkfi.maritime.records import Position
 @dataclass(slots=True)
 class _State:
     last_ts: float = 0.0
-    run: list = field(default_factory=list)      # TrackPoints of the current drifting run (bounded)
+    run: list[TrackPoint] = field(default_factory=list)      # TrackPoints of the current drifting run (bounded)
     run_start: TrackPoint | None = None
     run_n: int = 0
     diffs_sum: float = 0.0
@@ -75,7 +76,7 @@ class DriftDetector(Detector):
             return d
         return None
 
-    def update(self, p: Position, ctx: Context):
+    def update(self, p: Position, ctx: Context) -> Iterable[Event]:
         if self.skip_class_b and p.station == "B":
             return ()
         state = self.state
@@ -95,8 +96,10 @@ class DriftDetector(Detector):
             if s is not None and s.ship_type in self.skip_ship_types:
                 return ()
         d = self._drifting(p)
-        out = []
-        if d is None:
+        out: list[Event] = []
+        # ``_drifting`` returns a difference only when SOG is known; ``sog is None`` is tested (on a drifting
+        # report only) so that the type checker knows it too
+        if d is None or sog is None:
             if st.event is not None and p.ts - st.last_drift_ts >= self.close_after_s:
                 out.append(self._close(st))
             if st.event is None:
@@ -104,8 +107,9 @@ class DriftDetector(Detector):
                 st.run_start = None
             return out
         tp = TrackPoint.of(p)
-        if st.run_start is None:
-            st.run_start = tp
+        start = st.run_start
+        if start is None:
+            start = st.run_start = tp
             st.run_n = 0
             st.diffs_sum = st.sog_sum = 0.0
         st.run.append(tp)
@@ -113,43 +117,45 @@ class DriftDetector(Detector):
             st.run[:] = thin(st.run, self.max_points // 2)
         st.run_n += 1
         st.diffs_sum += d
-        st.sog_sum += p.sog
+        st.sog_sum += sog
         st.last_drift_ts = p.ts
-        if st.event is None:
-            if p.ts - st.run_start.ts >= self.period_s:
-                dist = haversine_m(st.run_start.lat, st.run_start.lon, p.lat, p.lon)
+        ev = st.event
+        if ev is None:
+            if p.ts - start.ts >= self.period_s:
+                dist = haversine_m(start.lat, start.lon, p.lat, p.lon)
                 if dist > self.min_distance_m:
-                    st.event = Event(self.kind, p.mmsi, p.ts, p.ts, self.rule(), {}, [])
-                    out.append(self._emit(st, p))
+                    ev = st.event = Event(self.kind, p.mmsi, p.ts, p.ts, self.rule(), {}, [])
+                    out.append(self._emit(st, ev, start, p))
         elif p.ts - st.last_emit_ts >= self.update_every_s:
-            out.append(self._emit(st, p))
+            out.append(self._emit(st, ev, start, p))
         return out
 
-    def _measured(self, st: _State, end: TrackPoint) -> dict:
-        s = st.run_start
+    def _measured(self, st: _State, s: TrackPoint, end: TrackPoint) -> dict:
         return {"drift_began": s.ts, "duration_min": round((end.ts - s.ts) / 60.0, 1),
                 "distance_m": round(haversine_m(s.lat, s.lon, end.lat, end.lon), 1),
                 "mean_sog_kn": round(st.sog_sum / max(1, st.run_n), 2),
                 "mean_cog_heading_diff_deg": round(st.diffs_sum / max(1, st.run_n), 1),
                 "reports": st.run_n}
 
-    def _emit(self, st: _State, p: Position) -> Event:
-        e = st.event
+    def _emit(self, st: _State, e: Event, start: TrackPoint, p: Position) -> Event:
+        """Update the open event ``e`` (``st.event``) of the run that began at ``start`` (``st.run_start``)."""
         e.end = p.ts
-        e.measured = self._measured(st, st.run[-1])
+        e.measured = self._measured(st, start, st.run[-1])
         e.evidence = thin(st.run, 200)
         st.last_emit_ts = p.ts
         return Event(e.kind, e.mmsi, e.start, e.end, e.rule, dict(e.measured), list(e.evidence), e.asset, "open")
 
     def _close(self, st: _State) -> Event:
-        e = st.event
+        e, start = st.event, st.run_start
+        # callers check that an event is open; an open event always has its run (both are reset together)
+        assert e is not None and start is not None
         last = st.run[-1]
-        ev = Event(e.kind, e.mmsi, e.start, last.ts, e.rule, self._measured(st, last), thin(st.run, 200),
+        ev = Event(e.kind, e.mmsi, e.start, last.ts, e.rule, self._measured(st, start, last), thin(st.run, 200),
                    e.asset, "closed")
         st.event = None
         st.run.clear()
         st.run_start = None
         return ev
 
-    def expire(self, mmsi, st: _State, ctx):
+    def expire(self, mmsi: int, st: _State, ctx: Context) -> list[Event]:
         return [self._close(st)] if st.event is not None else []

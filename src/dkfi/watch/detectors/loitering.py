@@ -29,6 +29,7 @@ Cost: the corridor / port look-up of a slow vessel is reused while it stays with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterable
 
 import shapely
 
@@ -39,20 +40,20 @@ from dkfi.maritime.records import Position
 @dataclass(slots=True)
 class _State:
     last_ts: float = 0.0
-    start: float | None = None
+    start: float | None = None                      # the episode's first qualifying report: its time
     last_q_ts: float = 0.0
-    first: TrackPoint | None = None
-    points: list = field(default_factory=list)
-    sogs: list = field(default_factory=list)
+    first: TrackPoint | None = None                 # ... and the report (both None when there is no episode)
+    points: list[TrackPoint] = field(default_factory=list)
+    sogs: list[float] = field(default_factory=list)
     place: str | None = None
     place_m: float | None = None
     radius_m: float = 0.0
-    statuses: set = field(default_factory=set)
+    statuses: set[int] = field(default_factory=set)
     event: Event | None = None
     last_emit_ts: float = 0.0
     c_lat: float = 1e9                              # where the place was last looked up, and the answer
     c_lon: float = 1e9
-    c_place: tuple | None = None
+    c_place: tuple[str, float | None] | None = None
 
 
 class LoiteringDetector(Detector):
@@ -87,7 +88,7 @@ class LoiteringDetector(Detector):
                     return str(name), None
         return None
 
-    def update(self, p: Position, ctx: Context):
+    def update(self, p: Position, ctx: Context) -> Iterable[Event]:
         if p.sog is None or p.sog >= 102.2 or p.station in ("BASE", "ATON", "SAR"):
             return ()
         st: _State = self.vessel(p.mmsi, _State)
@@ -98,8 +99,7 @@ class LoiteringDetector(Detector):
         out: list[Event] = []
         if st.start is not None and gap > self.max_gap_s:
             out.extend(self._end(st))
-        qualifies = False
-        place = None
+        place: tuple[str, float | None] | None = None
         if p.sog < self.max_sog_kn and p.nav_status not in self.skip_nav_status:
             s = ctx.static.get(p.mmsi)
             if s is None or s.ship_type not in self.skip_ship_types:
@@ -111,14 +111,15 @@ class LoiteringDetector(Detector):
                             ctx.ports.near_port(p.lat, p.lon, self.port_radius_m) is not None:
                         place = None
                     st.c_lat, st.c_lon, st.c_place = p.lat, p.lon, place
-                qualifies = place is not None
-        if not qualifies:
+        if place is None:  # does not qualify
             if st.start is not None and p.ts - st.last_q_ts > self.grace_s:
                 out.extend(self._end(st))
             return out
         tp = TrackPoint.of(p)
-        if st.start is None:
+        first = st.first
+        if first is None:  # no episode (``start`` and ``first`` are set and cleared together)
             st.start, st.first = p.ts, tp
+            first = tp
             st.points, st.sogs, st.statuses = [], [], set()
             st.radius_m = 0.0
             st.place, st.place_m = place
@@ -126,33 +127,35 @@ class LoiteringDetector(Detector):
         keep_evidence(st, tp, p.sog, self.max_points)
         if p.nav_status is not None:
             st.statuses.add(p.nav_status)
-        st.radius_m = max(st.radius_m, haversine_m(st.first.lat, st.first.lon, p.lat, p.lon))
+        st.radius_m = max(st.radius_m, haversine_m(first.lat, first.lon, p.lat, p.lon))
         if place[1] is not None and (st.place_m is None or place[1] < st.place_m) and place[0] == st.place:
             st.place_m = place[1]
-        if st.event is None:
-            if p.ts - st.start >= self.min_duration_s:
-                st.event = Event(self.kind, p.mmsi, st.start, p.ts, self.rule(), {}, [], st.place)
-                out.append(self._make(st, "open"))
+        ev = st.event
+        if ev is None:
+            if p.ts - first.ts >= self.min_duration_s:  # first.ts is st.start
+                ev = st.event = Event(self.kind, p.mmsi, first.ts, p.ts, self.rule(), {}, [], st.place)
+                out.append(self._make(st, ev, "open"))
         elif p.ts - st.last_emit_ts >= self.update_every_s:
-            out.append(self._make(st, "open"))
+            out.append(self._make(st, ev, "open"))
         return out
 
-    def _make(self, st: _State, status: str) -> Event:
+    def _make(self, st: _State, e: Event, status: str) -> Event:
+        """A version of the open event ``e`` (``st.event``; its ``start`` is ``st.start``)."""
         s = sorted(st.sogs)
-        m = {"duration_min": round((st.last_q_ts - st.start) / 60.0, 1), "median_sog_kn": s[len(s) // 2],
+        m = {"duration_min": round((st.last_q_ts - e.start) / 60.0, 1), "median_sog_kn": s[len(s) // 2],
              "max_sog_kn": s[-1], "radius_m": round(st.radius_m, 1), "nearest_asset": st.place,
              "asset_distance_m": None if st.place_m is None else round(st.place_m, 1),
              "nav_statuses": sorted(st.statuses)}
         st.last_emit_ts = st.last_ts
-        e = st.event
         return Event(self.kind, e.mmsi, e.start, st.last_q_ts, e.rule, m, thin(st.points, 200), st.place, status)
 
     def _end(self, st: _State) -> list[Event]:
-        out = [self._make(st, "closed")] if st.event is not None else []
-        st.start = None
+        e = st.event
+        out = [self._make(st, e, "closed")] if e is not None else []
+        st.start = st.first = None
         st.event = None
         st.points, st.sogs = [], []
         return out
 
-    def expire(self, mmsi, st: _State, ctx):
+    def expire(self, mmsi: int, st: _State, ctx: Context) -> list[Event]:
         return self._end(st)

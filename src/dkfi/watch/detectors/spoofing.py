@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from dkfi.watch.detectors.base import (
     KNOT_MS, Context, Detector, Event, TrackPoint, haversine_m, thin,
@@ -117,7 +117,7 @@ class _State:
     jumps: int = 0
     jump_max_kn: float = 0.0
     jump_evidence: list[TrackPoint] = field(default_factory=list)
-    jump_measured: dict = field(default_factory=dict)
+    jump_measured: dict[str, Any] = field(default_factory=dict)
     # two-places episode
     twin_start: float | None = None
     twin_last: float = 0.0
@@ -132,7 +132,7 @@ class _State:
     sea_clear: tuple[float, float, float] | None = None  # (lat, lon, radius² in degrees²): no land within
     landish_lat: float = math.nan  # the last point ``sea_radius_m`` put on land (radius 0)
     landish_lon: float = math.nan
-    land_at: tuple | None = None  # (lat, lon, ctx, on) of the last report ``_land`` judged
+    land_at: tuple[float, float, Context, bool] | None = None  # (lat, lon, ctx, on) of the last report ``_land`` judged
     starts: set[float] = field(default_factory=set)
 
 
@@ -223,7 +223,7 @@ class SpoofingDetector(Detector):
                             t.reports += 1
                             dt = -1.0  # done
                 if dt >= 0.0:
-                    got = self._jumps(mmsi, st, tp)
+                    got = self._jumps(mmsi, st, tp, prev)
                     if got:
                         out = got if out is None else out + got
         land = ctx.land
@@ -320,12 +320,13 @@ class SpoofingDetector(Detector):
         lim = limit * 0.98 / _M_PER_DEG
         return dlat * dlat + dlon * dlon < lim * lim
 
-    def _jumps(self, mmsi: int, st: _State, tp: TrackPoint) -> list[Event] | None:
+    def _jumps(self, mmsi: int, st: _State, tp: TrackPoint, prev: TrackPoint) -> list[Event] | None:
+        """``prev`` is ``st.prev``, known to be set."""
         out: list[Event] | None = None
-        if st.jump_start is not None and tp.ts - st.jump_last > self.episode_s:
-            out = [self._jump_event(mmsi, st, "closed")]
+        js = st.jump_start
+        if js is not None and tp.ts - st.jump_last > self.episode_s:
+            out = [self._jump_event(mmsi, st, js, "closed")]
             st.jump_start = None
-        prev = st.prev
         tracks = st.tracks
         # the common case: one live track that ends at the previous report, and a plausible step
         if (len(tracks) == 1 and st.twin_start is None and tracks[0].last is prev
@@ -360,8 +361,9 @@ class SpoofingDetector(Detector):
         if twin:
             a, b = tracks
             sep = haversine_m(a.last.lat, a.last.lon, b.last.lat, b.last.lon)
-            if st.twin_start is None:
-                st.twin_start = self._start(st, min(a.first_ts, b.first_ts, tp.ts))
+            twin_start = st.twin_start
+            if twin_start is None:
+                twin_start = st.twin_start = self._start(st, min(a.first_ts, b.first_ts, tp.ts))
                 st.twin_reports, st.twin_max_m, st.twin_emitted = 0, 0.0, False
                 st.twin_evidence = []
             st.twin_last = tp.ts
@@ -372,13 +374,14 @@ class SpoofingDetector(Detector):
                 st.twin_evidence = thin(st.twin_evidence, self.evidence_limit)
             if not st.twin_emitted or st.twin_reports % self.twin_emit_every == 0:
                 st.twin_emitted = True
-                out.append(self._twin_event(mmsi, st, a.last, b.last, sep, "open"))
+                out.append(self._twin_event(mmsi, st, twin_start, a.last, b.last, sep, "open"))
         elif st.twin_start is not None and len(tracks) < 2:
             out.extend(self._close_twin(mmsi, st))
         # -- implied speed (not while a two-places episode explains the jumps)
         if jump and st.twin_start is None:
-            if st.jump_start is None or tp.ts - st.jump_last > self.episode_s:
-                st.jump_start = self._start(st, prev.ts)
+            js = st.jump_start
+            if js is None or tp.ts - st.jump_last > self.episode_s:
+                js = st.jump_start = self._start(st, prev.ts)
                 st.jumps, st.jump_max_kn, st.jump_evidence = 0, 0.0, []
             st.jumps += 1
             st.jump_last = tp.ts
@@ -388,22 +391,24 @@ class SpoofingDetector(Detector):
                                     "dt_s": round(dt, 1)}
             st.jump_evidence.extend((prev, tp))
             st.jump_evidence = st.jump_evidence[-self.evidence_limit:]
-            out.append(self._jump_event(mmsi, st, "open"))
+            out.append(self._jump_event(mmsi, st, js, "open"))
         return out
 
-    def _jump_event(self, mmsi: int, st: _State, status: str) -> Event:
+    def _jump_event(self, mmsi: int, st: _State, start: float, status: str) -> Event:
+        """The implied-speed episode that began at ``start`` (``st.jump_start``)."""
         return Event(
-            self.kind, mmsi, st.jump_start, st.jump_last,
+            self.kind, mmsi, start, st.jump_last,
             f"implied speed between consecutive positions > {self.max_speed_kn:g} kn over > "
             f"{self.min_jump_m:g} m",
             {"check": "implied_speed", **st.jump_measured, "jumps": st.jumps},
             list(st.jump_evidence), status=status)
 
-    def _twin_event(self, mmsi: int, st: _State, a: TrackPoint, b: TrackPoint, sep: float,
+    def _twin_event(self, mmsi: int, st: _State, start: float, a: TrackPoint, b: TrackPoint, sep: float,
                     status: str) -> Event:
+        """The two-places episode that began at ``start`` (``st.twin_start``)."""
         ev = thin(st.twin_evidence, self.evidence_limit - 2) + [a, b]
         return Event(
-            self.kind, mmsi, st.twin_start, st.twin_last,
+            self.kind, mmsi, start, st.twin_last,
             f"one MMSI on two tracks > {self.max_speed_kn:g} kn apart, both alive within "
             f"{self.track_alive_s:g} s, >= {self.min_track_reports} reports each",
             {"check": "two_places", "separation_m": round(sep), "max_separation_m": round(st.twin_max_m),
@@ -413,12 +418,13 @@ class SpoofingDetector(Detector):
             ev, status=status)
 
     def _close_twin(self, mmsi: int, st: _State) -> list[Event]:
-        if st.twin_start is None:
+        start = st.twin_start
+        if start is None:
             return []
         ev = st.twin_evidence
         a = ev[-2] if len(ev) >= 2 else ev[-1]
         b = ev[-1]
-        e = self._twin_event(mmsi, st, a, b, st.twin_max_m, "closed")
+        e = self._twin_event(mmsi, st, start, a, b, st.twin_max_m, "closed")
         e.measured["separation_m"] = round(haversine_m(a.lat, a.lon, b.lat, b.lon))
         st.twin_start = None
         return [e]
@@ -444,23 +450,26 @@ class SpoofingDetector(Detector):
             st.land_at = (lat, lon, ctx, on)
         if not on:
             return self._close_land(mmsi, st)
-        if st.land_start is None:
-            st.land_start, st.land_points, st.land_emitted = tp.ts, [], False
+        start = st.land_start
+        if start is None:
+            start = tp.ts
+            st.land_start, st.land_points, st.land_emitted = start, [], False
         st.land_points.append(tp)
         if len(st.land_points) > 4 * self.evidence_limit:
             st.land_points = thin(st.land_points, self.evidence_limit)
         n, dur = len(st.land_points), tp.ts - st.land_points[0].ts
         if n >= self.land_min_reports and dur >= self.land_min_s:
             if not st.land_emitted:
-                st.land_start = self._start(st, st.land_start)
+                start = st.land_start = self._start(st, start)
             st.land_emitted = True
-            return [self._land_event(mmsi, st, "open")]
+            return [self._land_event(mmsi, st, start, "open")]
         return []
 
-    def _land_event(self, mmsi: int, st: _State, status: str) -> Event:
+    def _land_event(self, mmsi: int, st: _State, start: float, status: str) -> Event:
+        """The on-land episode that began at ``start`` (``st.land_start``)."""
         pts = st.land_points
         return Event(
-            self.kind, mmsi, st.land_start, pts[-1].ts,
+            self.kind, mmsi, start, pts[-1].ts,
             f"positions on land ({self.land_inland_m:g} m inland all round), >= {self.land_min_reports} "
             f"reports over >= {self.land_min_s:g} s, away from ports",
             {"check": "on_land", "reports": len(pts), "duration_s": round(pts[-1].ts - pts[0].ts, 1)},
@@ -470,14 +479,16 @@ class SpoofingDetector(Detector):
         if st.land_start is None and not st.land_points:
             return []
         out = []
-        if st.land_start is not None and st.land_emitted:
-            out.append(self._land_event(mmsi, st, "closed"))
+        start = st.land_start
+        if start is not None and st.land_emitted:
+            out.append(self._land_event(mmsi, st, start, "closed"))
         st.land_start, st.land_points, st.land_emitted = None, [], False
         return out
 
     def expire(self, mmsi: int, state: _State, ctx: Context) -> Iterable[Event]:
         out = self._close_twin(mmsi, state) + self._close_land(mmsi, state)
-        if state.jump_start is not None:
-            out.append(self._jump_event(mmsi, state, "closed"))
+        js = state.jump_start
+        if js is not None:
+            out.append(self._jump_event(mmsi, state, js, "closed"))
             state.jump_start = None
         return out

@@ -19,6 +19,7 @@ The event (start = before point, end = after point) is ``closed`` at once; the n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 from dkfi.watch.detectors.base import Context, Detector, Event, TrackPoint, haversine_m
 from dkfi.maritime.records import Position
@@ -50,7 +51,7 @@ class SuddenSpeedChangeDetector(Detector):
                 f"held for {self.sustain_s:g} s, more than {self.port_radius_m / 1000:g} km from a port "
                 f"(DMA AisAbnormal sudden speed change)")
 
-    def update(self, p: Position, ctx: Context):
+    def update(self, p: Position, ctx: Context) -> Iterable[Event]:
         sog = p.sog
         if sog is None or sog >= 102.2 or p.station == "B":
             return ()
@@ -65,17 +66,19 @@ class SuddenSpeedChangeDetector(Detector):
         if sog > self.low_sog_kn:
             st.low = None
             return ()
-        if st.low is None:
+        low = st.low
+        if low is None:
             if st.high is None or p.ts - st.high.ts > self.max_drop_s:
                 return ()
             st.low = TrackPoint.of(p)
             st.low_max = sog
             return ()
         st.low_max = max(st.low_max, sog)
-        if p.ts - st.low.ts < self.sustain_s:
+        if p.ts - low.ts < self.sustain_s:
             return ()
-        high, low = st.high, st.low
+        high = st.high
         st.high = st.low = None
+        assert high is not None  # ``low`` is only set after a ``high`` and both are cleared together
         s = ctx.static.get(p.mmsi)
         if s is not None and s.ship_type in self.skip_ship_types:
             return ()

@@ -150,11 +150,13 @@ class WatchlistDetector(Detector):
             if name is not None:
                 if st.near_start is not None and p.ts - st.near_last > self.leave_s:
                     out.extend(self._close_near(p.mmsi, st))
-                if st.near_start is None:
-                    st.near_start, st.near_asset = self._start(st, p.ts), name
+                near_start = st.near_start
+                if near_start is None:
+                    near_start = st.near_start = self._start(st, p.ts)
+                    st.near_asset = name
                     st.near_assets, st.near_points = [name], [tp]
                     st.near_last = p.ts
-                    out.append(self._near_event(p.mmsi, st, "open"))
+                    out.append(self._near_event(p.mmsi, st, near_start, "open"))
                 else:
                     st.near_points.append(tp)
                     if len(st.near_points) > 4 * self.evidence_limit:
@@ -162,22 +164,24 @@ class WatchlistDetector(Detector):
                     st.near_last = p.ts
                     if name not in st.near_assets:
                         st.near_assets.append(name)
-                        out.append(self._near_event(p.mmsi, st, "open"))
+                        out.append(self._near_event(p.mmsi, st, near_start, "open"))
             elif st.near_start is not None and p.ts - st.near_last > self.leave_s:
                 out.extend(self._close_near(p.mmsi, st))
         return out
 
-    def _near_event(self, mmsi: int, st: _State, status: str) -> Event:
+    def _near_event(self, mmsi: int, st: _State, start: float, status: str) -> Event:
+        """The near-asset episode that began at ``start`` (``st.near_start``)."""
         m = self._measured(st, "near_asset")
         m["points_near"] = len(st.near_points)
         m["assets"] = list(st.near_assets)
-        return Event(self.kind, mmsi, st.near_start, st.near_last, self._rule("near_asset"), m,
+        return Event(self.kind, mmsi, start, st.near_last, self._rule("near_asset"), m,
                      thin(st.near_points, self.evidence_limit), asset=st.near_asset, status=status)
 
     def _close_near(self, mmsi: int, st: _State) -> list[Event]:
-        if st.near_start is None:
+        start = st.near_start
+        if start is None:
             return []
-        e = self._near_event(mmsi, st, "closed")
+        e = self._near_event(mmsi, st, start, "closed")
         st.near_start, st.near_asset, st.near_points = None, None, []
         return [e]
 
