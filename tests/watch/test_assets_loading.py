@@ -15,7 +15,7 @@ from dkfi.watch.assets import (AssetFileError, AssetIndex, default_assets_path, 
 from dkfi.watch.detectors.anchor_drag import AnchorDragDetector
 from dkfi.watch.detectors.base import Context
 from tests.conftest import login
-from tests.maritime.detectors.trackkit import Ship, destination, ports, run
+from tests.watch.detectors.trackkit import Ship, destination, ports, run
 
 # a wind farm in the open Baltic south of Gotland, about 12.5 x 11 km, with a 2.5 x 2.2 km hole (a shipping gap)
 FARM = [[[18.9, 55.95], [19.1, 55.95], [19.1, 56.05], [18.9, 56.05], [18.9, 55.95]],
