@@ -372,7 +372,7 @@ def _fast_position(msg: dict) -> list[str] | None:
 
 
 def _encode(msg: dict) -> list[str]:
-    fast = _fast_position(msg)  # the same sentences as pyais (tests/maritime/test_sim.py checks), 25x faster
+    fast = _fast_position(msg)  # the same sentences as pyais (tests/sim/test_sim.py checks), 25x faster
     if fast is not None:
         return fast
     msg.setdefault("msg_type", msg["type"])  # pyais takes the class from "type", the header from "msg_type"
