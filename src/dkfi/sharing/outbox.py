@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from itertools import chain
 from typing import Any, Iterable
 
-from sqlalchemy import DateTime, Table, event, insert, inspect, select
+from sqlalchemy import Date, DateTime, Table, event, insert, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session
@@ -133,6 +133,8 @@ def node_of(engine_or_url) -> Node:
 def _jsonable(v: Any) -> Any:
     if isinstance(v, datetime):
         return (v if v.tzinfo else v.replace(tzinfo=timezone.utc)).isoformat()
+    if isinstance(v, date):
+        return v.isoformat()
     return v
 
 
@@ -172,6 +174,8 @@ class Replicated:
             v = fields[c.key]
             if v is not None and isinstance(c.type, DateTime) and isinstance(v, str):
                 v = datetime.fromisoformat(v)
+            elif v is not None and isinstance(c.type, Date) and isinstance(v, str):
+                v = date.fromisoformat(v)
             setattr(obj, c.key, v)
 
 
