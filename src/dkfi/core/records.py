@@ -111,3 +111,27 @@ class Problem(BaseModel):
     """An error: what was wrong and with which input."""
 
     detail: str
+
+
+# ---- records with a natural key ----------------------------------------------------------------------------
+
+class OwnedElsewhere(ValueError):
+    """The key names a record another nation owns: only its owner may change it."""
+
+
+def upsert_keyed(session: Session, model: Any, key: str, fields: Mapping[str, Any], label: Any, owner: str) -> Any:
+    """Create the ``model`` row with natural key ``key`` or update it (only its owner nation may), with these
+    field values and label. Domains whose records travel between nodes refer to each other by such keys."""
+    from sqlalchemy import select
+
+    row = session.scalar(select(model).where(model.key == key))
+    if row is not None and row.owner_nation != owner:
+        raise OwnedElsewhere(f"key: {model.__tablename__} {key!r} belongs to {row.owner_nation}")
+    if row is None:
+        row = model(key=key)
+        session.add(row)
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.set_label(label, owner)
+    session.flush()
+    return row
