@@ -77,7 +77,7 @@ def demo(
     users = _demo_users(settings)
     err.print("dkfi demo: replaying the Danish AIS network of 2013-11-12 12:00-12:05 UTC "
               f"at {speed:g}x (data: Danish Maritime Authority), with a simulated anchor drag south of the Sound "
-              f"merged in; exercises and F-35 fleets seeded. Open http://127.0.0.1:{port}/ ("
+              f"merged in; exercises, F-35 fleets and acquisition plans seeded. Open http://127.0.0.1:{port}/ ("
               + ", ".join(f"{n.label.lower()}: {n.href}" for n in registry.nav()) + "). Ctrl-C stops.")
     err.print("log in as one of these demo accounts (kept in "
               f"{settings.data_dir / DEMO_CREDENTIALS}):")
