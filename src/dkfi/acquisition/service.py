@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from dkfi.acquisition.models import STAGES, VEHICLES, CaseDecision, JointCase, Opportunity, PlanItem
 from dkfi.core.labels import Classification, Label, combine
+from dkfi.core import records
 from dkfi.core.records import LifecycleError, record_label
 
 NATIONS = ("DNK", "FIN")
@@ -24,14 +25,8 @@ class Invalid(ValueError):
     """Input that refers to something impossible (the message names the field)."""
 
 
-def bare(key: str) -> str:
-    return key.split(":", 1)[1] if len(key) > 4 and key[3] == ":" and key[:3].isupper() else key
-
-
-def by_key(session: Session, model: Any, ref: str) -> Any:
-    rows = list(session.scalars(select(model).where(or_(model.key == ref, model.key.like(f"%:{ref}"))).limit(2)))
-    exact = [r for r in rows if r.key == ref]
-    return (exact or rows)[0] if rows else None
+bare = records.bare_key
+by_key = records.by_key
 
 
 def _now() -> datetime:

@@ -119,6 +119,23 @@ class OwnedElsewhere(ValueError):
     """The key names a record another nation owns: only its owner may change it."""
 
 
+def bare_key(key: str) -> str:
+    """A natural key without the ``<origin>:`` that a record received from a partner node carries."""
+    return key.split(":", 1)[1] if len(key) > 4 and key[3] == ":" and key[:3].isalpha() and key[:3].isupper() \
+        else key
+
+
+def by_key(session: Session, model: Any, ref: str) -> Any:
+    """The record of ``model`` with natural key ``ref``: this node's own, or a partner's (``<origin>:<ref>``);
+    ``None`` when there is none the session may see."""
+    from sqlalchemy import or_, select
+
+    col = model.key
+    rows = list(session.scalars(select(model).where(or_(col == ref, col.like(f"%:{ref}"))).limit(2)))
+    exact = [r for r in rows if r.key == ref]
+    return (exact or rows)[0] if rows else None
+
+
 def upsert_keyed(session: Session, model: Any, key: str, fields: Mapping[str, Any], label: Any, owner: str) -> Any:
     """Create the ``model`` row with natural key ``key`` or update it (only its owner nation may), with these
     field values and label. Domains whose records travel between nodes refer to each other by such keys."""

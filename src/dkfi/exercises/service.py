@@ -10,10 +10,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable, Sequence, TypeVar
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dkfi.core.labels import Classification, Label
+from dkfi.core import records
 from dkfi.core.records import Lifecycle, LifecycleError, record_label
 from dkfi.exercises.models import (Exercise, InteropObjective, Lesson, LessonChange, Participation, Qualification,
                                    Unit)
@@ -38,15 +39,10 @@ def slug(text: str) -> str:
 
 def by_key(session: Session, model: type[T], ref: str) -> T | None:
     """The record with natural key ``ref``: this node's own, or a partner's (stored as ``<origin>:<ref>``)."""
-    col = model.key  # type: ignore[attr-defined]
-    rows = list(session.scalars(select(model).where(or_(col == ref, col.like(f"%:{ref}"))).limit(2)))
-    exact = [r for r in rows if r.key == ref]  # type: ignore[attr-defined]
-    return (exact or rows)[0] if rows else None
+    return records.by_key(session, model, ref)
 
 
-def bare(key: str) -> str:
-    """A natural key without the ``<origin>:`` a received record's key carries."""
-    return key.split(":", 1)[1] if re.match(r"^[A-Z]{3}:", key) else key
+bare = records.bare_key
 
 
 def _need(session: Session, model: type[T], ref: str, field_name: str) -> T:

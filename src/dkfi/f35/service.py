@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Iterable
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dkfi.core.labels import Classification, Label
+from dkfi.core import records
 from dkfi.core.records import OwnedElsewhere, record_label, upsert_keyed
 from dkfi.f35.models import (Aircraft, Exchange, MaintenanceType, Person, PersonQualification, Site, SparesItem,
                              StockLevel, TrainingEvent)
@@ -26,16 +27,8 @@ class Invalid(ValueError):
     """Input that refers to something impossible (the message names the field)."""
 
 
-def bare(key: str) -> str:
-    """A natural key without the ``<origin>:`` a received record's key carries."""
-    return key.split(":", 1)[1] if len(key) > 4 and key[3] == ":" and key[:3].isupper() else key
-
-
-def by_key(session: Session, model: Any, ref: str) -> Any:
-    """This node's record with natural key ``ref``, or a partner's (stored as ``<origin>:<ref>``)."""
-    rows = list(session.scalars(select(model).where(or_(model.key == ref, model.key.like(f"%:{ref}"))).limit(2)))
-    exact = [r for r in rows if r.key == ref]
-    return (exact or rows)[0] if rows else None
+bare = records.bare_key
+by_key = records.by_key
 
 
 def _label(data: Any, ceiling: Classification | None) -> Label:
