@@ -22,7 +22,6 @@ number `12`, never `12.0`), then the column table `COLUMNS` reads each cell. Rul
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 import zipfile
@@ -30,10 +29,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from dkfi.acquisition.codes import Cpv, CpvError, Nsn, NsnError, parse_cpv, parse_nsn
-from dkfi.core.labels import parse_classification
+from dkfi.core.tabular import (CellError, Column, RejectedRow, csv_records, header_name, parse_date,
+                                 parse_label_classification, parse_nations, parse_text, sniff_delimiter)
 
 __all__ = [
     "COLUMNS", "CURRENCIES", "REQUIRED_COLUMNS", "PlanFileError", "PlanImport", "PlanRow", "RejectedRow",
@@ -77,20 +77,6 @@ class PlanRow:
 
 
 @dataclass(frozen=True, slots=True)
-class RejectedRow:
-    """A plan line kept out of the import, with its spreadsheet row number and why."""
-
-    line: int
-    reason: str
-
-    def __iter__(self) -> Iterator[Any]:  # unpacks as (line, reason)
-        return iter((self.line, self.reason))
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
-
-
-@dataclass(frozen=True, slots=True)
 class PlanImport:
     """The outcome of reading a plan file: `received == len(rows) + len(rejected)` (blank rows not counted)."""
 
@@ -105,12 +91,6 @@ class PlanFileError(ValueError):
 
 # ---- cells ---------------------------------------------------------------------------------------
 
-class _CellError(ValueError):
-    """One cell's problem, worded in full (column name included) for the rejection reason."""
-
-
-_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
-_NORDIC = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 # Thousands separators: space, `_`, no-break space and narrow no-break space (what Danish and Finnish
 # spreadsheets write), in groups of three.
 _SEP = "[ _\u00a0\u202f]"
@@ -118,118 +98,67 @@ _NUMBER = re.compile(rf"[0-9]{{1,3}}(?:{_SEP}[0-9]{{3}})+(?:\.[0-9]+)?|[0-9]+(?:
 _INTEGER = re.compile(rf"[0-9]{{1,3}}(?:{_SEP}[0-9]{{3}})+|[0-9]+")
 
 
-def _text(column: str, raw: str) -> str:
-    return raw
-
-
-def _date(column: str, raw: str) -> date:
-    if m := _ISO.fullmatch(raw):
-        y, mo, d = m.groups()
-    elif m := _NORDIC.fullmatch(raw):
-        d, mo, y = m.groups()
-    else:
-        raise _CellError(f"{column} {raw!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)")
-    try:
-        return date(int(y), int(mo), int(d))
-    except ValueError as e:
-        raise _CellError(f"{column} {raw!r} is not a valid date: {e}") from None
-
-
 def _nsn(column: str, raw: str) -> Nsn:
     try:
         return parse_nsn(raw)
     except NsnError as e:
-        raise _CellError(f"{column}: {e}") from None
+        raise CellError(f"{column}: {e}") from None
 
 
 def _cpv(column: str, raw: str) -> Cpv:
     try:
         return parse_cpv(raw)
     except CpvError as e:
-        raise _CellError(f"{column}: {e}") from None
+        raise CellError(f"{column}: {e}") from None
 
 
 def _quantity(column: str, raw: str) -> int:
     if raw.startswith("-") and _INTEGER.fullmatch(raw[1:]):
-        raise _CellError(f"{column} {raw} must be greater than 0")
+        raise CellError(f"{column} {raw} must be greater than 0")
     if not _INTEGER.fullmatch(raw):
-        raise _CellError(f"{column} {raw!r} is not a whole number")
+        raise CellError(f"{column} {raw!r} is not a whole number")
     value = int(re.sub(_SEP, "", raw))
     if value <= 0:
-        raise _CellError(f"{column} {raw} must be greater than 0")
+        raise CellError(f"{column} {raw} must be greater than 0")
     return value
 
 
 def _budget(column: str, raw: str) -> Decimal:
     if raw.startswith("-") and _NUMBER.fullmatch(raw[1:]):
-        raise _CellError(f"{column} {raw} is negative (must be 0 or more)")
+        raise CellError(f"{column} {raw} is negative (must be 0 or more)")
     if "," in raw:
-        raise _CellError(f"{column} {raw!r}: use '.' for decimals and ' ' or '_' between thousands, not ','")
+        raise CellError(f"{column} {raw!r}: use '.' for decimals and ' ' or '_' between thousands, not ','")
     if not _NUMBER.fullmatch(raw):
-        raise _CellError(f"{column} {raw!r} is not a number (e.g. 1234567.50 or 1 234 567.50)")
+        raise CellError(f"{column} {raw!r} is not a number (e.g. 1234567.50 or 1 234 567.50)")
     return Decimal(re.sub(_SEP, "", raw))
 
 
 def _currency(column: str, raw: str) -> str:
     code = raw.upper()
     if code not in CURRENCIES:
-        raise _CellError(f"{column} {raw!r} is not an ISO 4217 currency code (e.g. DKK, EUR, USD)")
+        raise CellError(f"{column} {raw!r} is not an ISO 4217 currency code (e.g. DKK, EUR, USD)")
     return code
 
 
-def _classification(column: str, raw: str) -> str:
-    try:
-        return parse_classification(raw).name
-    except ValueError as e:  # the core's message names the classification and what is accepted
-        raise _CellError(f"{column}: {e}") from None
-
-
-def _nations(column: str, raw: str) -> tuple[str, ...]:
-    codes: set[str] = set()
-    for part in re.split(r"[|/,\s]+", raw):
-        if not part:
-            continue
-        code = part.upper()
-        if not (len(code) == 3 and code.isascii() and code.isalpha()):
-            raise _CellError(f"{column} {part!r} is not a nation code (ISO 3166 alpha-3, e.g. DNK, FIN)")
-        codes.add(code)
-    return tuple(sorted(codes))  # the order dkfi.core.labels.Label keeps
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One plan column: its header name, whether the header must have it, and how its cell is read."""
-
-    name: str
-    required: bool
-    parse: Callable[[str, str], Any]
-    may_be_empty: bool = False
-
-
 COLUMNS: tuple[Column, ...] = (
-    Column("id", True, _text),
-    Column("description", True, _text),
-    Column("capability_area", True, _text),
+    Column("id", True, parse_text),
+    Column("description", True, parse_text),
+    Column("capability_area", True, parse_text),
     Column("nsn", True, _nsn, may_be_empty=True),
     Column("cpv", True, _cpv, may_be_empty=True),
     Column("quantity", True, _quantity),
     Column("budget", True, _budget),
     Column("currency", True, _currency),
-    Column("delivery_start", True, _date),
-    Column("delivery_end", True, _date),
-    Column("status", False, _text),
-    Column("requirements", False, _text),
-    Column("variant", False, _text),
-    Column("classification", False, _classification),
-    Column("releasable_to", False, _nations),
+    Column("delivery_start", True, parse_date),
+    Column("delivery_end", True, parse_date),
+    Column("status", False, parse_text),
+    Column("requirements", False, parse_text),
+    Column("variant", False, parse_text),
+    Column("classification", False, parse_label_classification),
+    Column("releasable_to", False, parse_nations),
 )
 REQUIRED_COLUMNS = tuple(c.name for c in COLUMNS if c.required)
 _KNOWN = {c.name for c in COLUMNS}
-
-
-def _header_name(cell: str) -> str:
-    # "Capability area", "capability-area" and "CAPABILITY_AREA" are the same column
-    return re.sub(r"[\s\-]+", "_", cell.strip().casefold())
 
 
 # ---- sources: every format becomes (spreadsheet row number, cells as text) ----------------------
@@ -243,34 +172,9 @@ def _decode(data: bytes, name: str) -> str:
         raise PlanFileError(f"{name}: the file is not UTF-8 ({e}); save it as 'CSV UTF-8' or XLSX") from None
 
 
-def _sniff(text: str) -> str:
-    """The delimiter under which the header line names the most known columns (`,` on a tie)."""
-    header = next((ln for ln in io.StringIO(text, newline=None) if ln.strip()), "")
-    best, best_score = ",", -1
-    for delimiter in (",", ";", "\t"):
-        try:
-            cells = next(csv.reader([header], delimiter=delimiter), [])
-        except csv.Error:
-            continue
-        score = sum(_header_name(c) in _KNOWN for c in cells)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
 def _csv_records(data: bytes, name: str) -> Iterator[tuple[int, list[str]]]:
     text = _decode(data, name)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff(text))
-    line = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise PlanFileError(f"{name}: line {line + 1} cannot be read as CSV: {e}") from None
-        line += 1
-        yield line, cells
+    return csv_records(text, sniff_delimiter(text, _KNOWN), lambda msg: PlanFileError(f"{name}: {msg}"))
 
 
 def _cell_text(value: Any) -> str:
@@ -351,7 +255,7 @@ def _row(line: int, values: dict[str, str], extra: dict[str, str]) -> PlanRow | 
             continue
         try:
             parsed[column.name] = column.parse(column.name, raw)
-        except _CellError as e:
+        except CellError as e:
             problems.append(str(e))
     if not values.get("nsn", "").strip() and not values.get("cpv", "").strip():
         problems.append("nsn and cpv are both empty (give at least one item code)")
@@ -376,7 +280,7 @@ def _read(records: Iterable[tuple[int, list[str]]], name: str) -> PlanImport:
     for _, cells in records:
         if any(c.strip() for c in cells):
             written = [c.strip() for c in cells]
-            header = [_header_name(c) for c in cells]
+            header = [header_name(c) for c in cells]
             break
     if header is None:
         raise PlanFileError(f"{name}: the file is empty: expected a header row naming {', '.join(REQUIRED_COLUMNS)}")

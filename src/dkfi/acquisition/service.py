@@ -3,7 +3,7 @@ workflow. Functions never commit; the API, CLI and seed own the transaction."""
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -44,7 +44,7 @@ def import_plan(session: Session, data: bytes, filename: str, nation: str, label
         raise Invalid(f"nation: {nation!r} is not DNK or FIN")
     parsed = read_plan(data, filename=filename)
     stored = 0
-    rejected = [{"line": line, "reason": reason} for line, reason in _rejects(parsed.rejected)]
+    rejected = [{"line": r.line, "reason": r.reason} for r in parsed.rejected]
     for row in parsed.rows:
         lab = label
         if row.classification:
@@ -64,14 +64,6 @@ def import_plan(session: Session, data: bytes, filename: str, nation: str, label
         except OwnedElsewhere as exc:
             rejected.append({"line": row.line, "reason": str(exc)})
     return {"received": parsed.received, "stored": stored, "rejected": sorted(rejected, key=lambda r: r["line"])}
-
-
-def _rejects(items: Iterable[Any]) -> Iterable[tuple[int, str]]:
-    for r in items:
-        if isinstance(r, tuple):
-            yield r[0], r[1]
-        else:
-            yield r.line, r.reason
 
 
 def item_dict(i: PlanItem) -> dict:

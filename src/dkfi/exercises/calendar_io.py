@@ -23,8 +23,6 @@ required column missing) raises `CalendarCsvError`. The columns are declared onc
 """
 from __future__ import annotations
 
-import csv
-import io
 import math
 import re
 import unicodedata
@@ -35,6 +33,8 @@ from typing import Any, Callable, Iterable
 import icalendar
 from icalendar.prop import vText
 
+from dkfi.core.tabular import (CellError, Column, RejectedRow, csv_records, header_name, parse_date,
+                                 parse_label_classification, parse_nations, parse_text, sniff_delimiter)
 from dkfi.core.labels import Classification, parse_classification
 
 __all__ = [
@@ -106,17 +106,6 @@ class CalendarRow:
     classification: str | None = None
     releasable_to: tuple[str, ...] = ()
     description: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RejectedRow:
-    """A CSV row kept out of the import, with its spreadsheet row number and why."""
-
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,36 +355,11 @@ def read_ics(data: bytes) -> list[CalendarItem]:
 
 # ---- CSV import ----------------------------------------------------------------------------------
 
-class _CellError(ValueError):
-    """One cell's problem, worded in full (column name included) for the rejection reason."""
-
-
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_NORDIC = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
-
-
-def _parse_text(column: str, raw: str) -> str:
-    return raw
-
-
-def _parse_date(column: str, raw: str) -> date:
-    if m := _ISO.fullmatch(raw):
-        y, mo, d = m.groups()
-    elif m := _NORDIC.fullmatch(raw):
-        d, mo, y = m.groups()
-    else:
-        raise _CellError(f"{column} {raw!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)")
-    try:
-        return date(int(y), int(mo), int(d))
-    except ValueError as e:
-        raise _CellError(f"{column} {raw!r} is not a valid date: {e}") from None
-
-
 def _parse_framework(column: str, raw: str) -> str:
     for name in FRAMEWORKS:
         if raw.casefold() == name.casefold():
             return name
-    raise _CellError(f"{column} {raw!r} is not one of {', '.join(FRAMEWORKS)}")
+    raise CellError(f"{column} {raw!r} is not one of {', '.join(FRAMEWORKS)}")
 
 
 def _parse_domains(column: str, raw: str) -> tuple[str, ...]:
@@ -404,7 +368,7 @@ def _parse_domains(column: str, raw: str) -> tuple[str, ...]:
         if not part:
             continue
         if part not in DOMAINS:
-            raise _CellError(f"{column} {part!r} is not one of {', '.join(DOMAINS)}")
+            raise CellError(f"{column} {part!r} is not one of {', '.join(DOMAINS)}")
         if part not in out:
             out.append(part)
     return tuple(out)
@@ -416,68 +380,35 @@ def _coordinate(limit: float) -> Callable[[str, str], float]:
         try:
             value = float(text)
         except ValueError:
-            raise _CellError(f"{column} {raw!r} is not a number") from None
+            raise CellError(f"{column} {raw!r} is not a number") from None
         if not math.isfinite(value):
-            raise _CellError(f"{column} {raw!r} is not a number")
+            raise CellError(f"{column} {raw!r} is not a number")
         if not -limit <= value <= limit:
-            raise _CellError(f"{column} {raw} is outside {-limit:g}..{limit:g}")
+            raise CellError(f"{column} {raw} is outside {-limit:g}..{limit:g}")
         return value
     return parse
-
-
-def _parse_classification(column: str, raw: str) -> str:
-    try:
-        return parse_classification(raw).name
-    except ValueError as e:  # the core's message names the classification and what is accepted
-        raise _CellError(str(e)) from None
-
-
-def _parse_nations(column: str, raw: str) -> tuple[str, ...]:
-    codes: set[str] = set()
-    for part in re.split(r"[|/,\s]+", raw):
-        if not part:
-            continue
-        code = part.upper()
-        if not (len(code) == 3 and code.isascii() and code.isalpha()):
-            raise _CellError(f"{column} {part!r} is not a nation code (ISO 3166 alpha-3, e.g. DNK, FIN)")
-        codes.add(code)
-    return tuple(sorted(codes))  # the order dkfi.core.labels.Label keeps
-
-
-@dataclass(frozen=True, slots=True)
-class Column:
-    """One CSV column: its header name, whether a row needs it, and how its cell is read."""
-
-    name: str
-    required: bool
-    parse: Callable[[str, str], Any]
 
 
 MILESTONE_COLUMNS = ("ipc", "mpc", "fpc")  # in the order the conferences happen
 
 COLUMNS: tuple[Column, ...] = (
-    Column("name", True, _parse_text),
-    Column("start", True, _parse_date),
-    Column("end", True, _parse_date),
+    Column("name", True, parse_text),
+    Column("start", True, parse_date),
+    Column("end", True, parse_date),
     Column("framework", True, _parse_framework),
-    Column("series", False, _parse_text),
-    Column("organiser", False, _parse_text),
+    Column("series", False, parse_text),
+    Column("organiser", False, parse_text),
     Column("domains", False, _parse_domains),
-    Column("location", False, _parse_text),
+    Column("location", False, parse_text),
     Column("lat", False, _coordinate(90)),
     Column("lon", False, _coordinate(180)),
-    *(Column(m, False, _parse_date) for m in MILESTONE_COLUMNS),
-    Column("classification", False, _parse_classification),
-    Column("releasable_to", False, _parse_nations),
-    Column("description", False, _parse_text),
+    *(Column(m, False, parse_date) for m in MILESTONE_COLUMNS),
+    Column("classification", False, parse_label_classification),
+    Column("releasable_to", False, parse_nations),
+    Column("description", False, parse_text),
 )
 REQUIRED_COLUMNS = tuple(c.name for c in COLUMNS if c.required)
 _KNOWN = {c.name for c in COLUMNS}
-
-
-def _header_name(cell: str) -> str:
-    # "Releasable to", "releasable-to" and "RELEASABLE_TO" are the same column
-    return re.sub(r"[\s\-]+", "_", cell.strip().casefold())
 
 
 def _decode(text: str | bytes) -> str:
@@ -490,33 +421,11 @@ def _decode(text: str | bytes) -> str:
 
 
 def _records(text: str, delimiter: str) -> Iterable[tuple[int, list[str]]]:
-    """(spreadsheet row number, cells) for each record; a quoted cell may span lines but stays one row."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    line = 0
-    while True:
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as e:
-            raise CalendarCsvError(f"line {line + 1}: cannot be read as CSV: {e}") from None
-        line += 1
-        yield line, cells
+    return csv_records(text, delimiter, CalendarCsvError)
 
 
 def _sniff(text: str) -> str:
-    """The delimiter under which the header line names the most known columns (`,` on a tie)."""
-    header = next((ln for ln in io.StringIO(text, newline=None) if ln.strip()), "")
-    best, best_score = ",", -1
-    for delimiter in (",", ";", "\t"):
-        try:
-            cells = next(csv.reader([header], delimiter=delimiter), [])
-        except csv.Error:
-            continue
-        score = sum(_header_name(c) in _KNOWN for c in cells)
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
+    return sniff_delimiter(text, _KNOWN)
 
 
 def _row(line: int, values: dict[str, str]) -> CalendarRow | RejectedRow:
@@ -532,7 +441,7 @@ def _row(line: int, values: dict[str, str]) -> CalendarRow | RejectedRow:
         given.add(column.name)
         try:
             parsed[column.name] = column.parse(column.name, raw)
-        except _CellError as e:
+        except CellError as e:
             problems.append(str(e))
 
     start, end = parsed.get("start"), parsed.get("end")
@@ -579,7 +488,7 @@ def parse_calendar_csv(text: str | bytes) -> CsvImport:
     header: list[str] | None = None
     for _, cells in records:
         if any(c.strip() for c in cells):
-            header = [_header_name(c) for c in cells]
+            header = [header_name(c) for c in cells]
             break
     if header is None:
         raise CalendarCsvError("the file has no header row")
