@@ -76,6 +76,8 @@ from dataclasses import dataclass, field, replace
 from itertools import combinations
 from typing import Any
 
+from dkfi.core.jsoninput import Reader, kind
+
 import numpy as np
 
 MODELS = ("metric", "vari-metric")
@@ -142,37 +144,13 @@ class SparesProblem:
 # Reading the input: every failure names its field path, never a traceback for a bad shape.
 
 
-def _fail(path: str, reason: str) -> SparesInputError:
-    return SparesInputError(f"{path}: {reason}")
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "true/false", type(None): "null"}.get(
-        type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
-
-
-def _mapping(value: Any, path: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _fail(path, f"must be an object, got {_kind(value)}")
-    return value
-
-
-def _list(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, list):
-        raise _fail(path, f"must be a list, got {_kind(value)}")
-    return value
-
-
-def _key(obj: Mapping[str, Any], key: str, path: str) -> Any:
-    if key not in obj:
-        raise _fail(f"{path}.{key}" if path else key, "missing")
-    return obj[key]
-
-
-def _ident(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise _fail(path, f"must be a non-empty string, got {_kind(value)}")
-    return value
+_READ = Reader(SparesInputError)
+_fail = _READ.fail
+_kind = kind
+_mapping = _READ.mapping
+_list = _READ.list
+_key = _READ.key
+_ident = _READ.ident
 
 
 def _number(value: Any, path: str, *, low: float = 0.0, positive: bool = False) -> float:
