@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import make_user
-from tests.e2e.conftest import PageWatch, dispose, log_in, make_app
+from tests.e2e.conftest import assert_clean, dispose, make_app
 
 pytestmark = pytest.mark.e2e
 
@@ -74,37 +74,6 @@ def dkfi_app(tmp_path_factory):
     make_user(url, RESTRICTED[0], "DNK", "RESTRICTED", ("operator",), RESTRICTED[1])
     yield app
     dispose(url)
-
-
-@pytest.fixture
-def as_user(browser, server):
-    """Open a logged-in page as (user, password); every context is closed at the end."""
-    contexts = []
-
-    def open_page(user=None, password=None):
-        ctx = browser.new_context(viewport={"width": 1400, "height": 900}, base_url=server.url)
-        contexts.append(ctx)
-        pg = ctx.new_page()
-        pg.watch = PageWatch(pg, server.url)
-        if user:
-            log_in(pg, user, password)
-        else:
-            log_in(pg)
-        return pg
-
-    yield open_page
-    for ctx in contexts:
-        ctx.close()
-
-
-def assert_clean(pg, refusals: tuple[int, ...] = ()) -> None:
-    """No script errors, no console errors but the refusals the test provoked, nothing from outside 127.0.0.1."""
-    w = pg.watch
-    assert not w.errors, f"page errors: {w.errors}"
-    provoked = tuple(f"the server responded with a status of {code} " for code in refusals)
-    console = [m for m in w.console_errors if not any(p in m for p in provoked)]
-    assert not console, f"console errors: {console}"
-    assert not w.foreign(), f"requests outside {w.base_url}: {w.foreign()}"
 
 
 def shot(pg, name: str) -> None:
