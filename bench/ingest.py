@@ -3,8 +3,9 @@
 Run: ``.venv/bin/python bench/ingest.py [--repeat 40] [--csv-rows 2000000] [--rounds 2]``
 
 (a) NMEA sentences/s through dkfi's whole ingest path (parse, assemble, decode, normalise, de-duplicate,
-    latest state into SQLite, history into Parquet) against ``for msg in pyais.FileReaderStream(f): msg.decode()``
-    over the same file, measured alternately in the same run; printed as a ratio (target >= 0.7).
+    latest state into SQLite, history into Parquet, the file's SHA-256 fingerprint in a second thread) against
+    ``for msg in pyais.FileReaderStream(f): msg.decode()`` over the same file, measured alternately in the same
+    run; printed as a ratio (target >= 0.7).
 (b) DMA CSV rows/s on one core (POLARS_MAX_THREADS=1), whole path, with a bare ``polars.read_csv`` of the same
     file as the baseline (target >= 1,000,000 rows/s).
 (c) peak memory (max RSS) of each child process.

@@ -55,6 +55,21 @@ def pytest_runtest_setup(item):
         need_shared(*mark.args)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_data_dir(tmp_path_factory):
+    """Module-scoped fixtures (a node shared by a module's tests) run before any test's own folder is set: they
+    get one for the session, so nothing they write (the token key, an audit anchor) lands in the checkout's var/."""
+    from dkfi.core.config import get_settings
+
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DKFI_DATA_DIR", str(tmp_path_factory.mktemp("session") / "var"))
+    mp.delenv("DKFI_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield
+    mp.undo()
+    get_settings.cache_clear()
+
+
 @pytest.fixture(autouse=True)
 def _settings(tmp_path, monkeypatch):
     """Every test gets its own data folder; nothing reads the developer's var/."""

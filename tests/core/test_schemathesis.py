@@ -13,6 +13,7 @@ from schemathesis.checks import not_a_server_error
 
 from dkfi.core.identity import Principal, issue_token
 from dkfi.core.labels import Classification, Label
+from tests.conftest import make_user
 
 T0 = 1_384_257_600.0
 
@@ -44,6 +45,7 @@ def node(tmp_path_factory):
                             created=now, updated=now)
             a.set_label(Label(Classification.RESTRICTED, rel), "DNK")
             s.add(a)
+    make_user(url, "st-admin", "DNK", "SECRET", ("admin",))  # requests are served with the account
     admin = Principal("st-admin", "DNK", Classification.SECRET, frozenset({"admin"}))
     app.state.test_token = issue_token(app.state.settings, admin)
     return app

@@ -29,11 +29,14 @@ def test_import_json_accounting_and_stats(tmp_path, db_url):
     assert d["received"] == 80_246
     assert d["received"] == d["accepted"] + d["duplicates"] + sum(d["rejected"].values())
     assert 1_400 <= d["vessels"] <= 1_600
-    # importing the same file again: every message is now known -> duplicates, nothing lost
-    r2 = json.loads(run(["ais", "import", str(AIS / "nmea/dma_aisabnormal/ais-sample.txt.gz"), "--json"], env).stdout)
-    assert r2["received"] == 80_246
+    history = json.loads(run(["ais", "stats", "--json"], env).stdout)["history_positions"]
+    # importing the same file again is recognised: nothing is read or stored twice
+    again = run(["ais", "import", str(AIS / "nmea/dma_aisabnormal/ais-sample.txt.gz"), "--json"], env)
+    assert again.returncode == 0 and "already imported on" in again.stderr
+    r2 = json.loads(again.stdout)
+    assert r2["received"] == 0 and "skipped" in r2["files"][0]["skipped"]
     s = json.loads(run(["ais", "stats", "--json"], env).stdout)
-    assert s["vessels"] == d["vessels"] and s["ingest_runs"] == 2
+    assert s["vessels"] == d["vessels"] and s["ingest_runs"] == 1 and s["history_positions"] == history
     assert s["history_days"] == ["2013-11-12"]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from dkfi.maritime.records import (
     POSITION_SCHEMA, REASON_BAD_ROW, REASON_BAD_TIMESTAMP, REASON_INVALID_MMSI, REASON_NO_POSITION,
-    REASON_OUT_OF_RANGE, STATIC_SCHEMA, Batch,
+    REASON_OUT_OF_RANGE, STATIC_SCHEMA, Batch, Unreadable,
 )
 from dkfi.maritime.sources.dma_csv import (
     looks_like_dma_csv, nav_status_code, read_dma_csv, ship_type_code, station_code,
@@ -224,8 +224,9 @@ def test_batches_and_compression(tmp_path):
 def test_not_a_dma_file(tmp_path):
     p = tmp_path / "other.csv"
     p.write_text("a,b,c\n1,2,3\n")
-    with pytest.raises(ValueError):
-        list(read_dma_csv(p))
+    items = list(read_dma_csv(p))
+    assert [type(i) for i in items] == [Unreadable]
+    assert "other.csv" in items[0].detail and "no Timestamp, MMSI, Latitude, Longitude column" in items[0].detail
 
 
 def test_looks_like(tmp_path):

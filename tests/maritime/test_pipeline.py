@@ -64,7 +64,7 @@ def test_batch_accounting_and_duplicate_rows():
     p = Pipeline()
     p.add(Batch(rows, pl.DataFrame(schema=STATIC_SCHEMA), {"no_position": 2}, units=5))
     assert p.summary() | {} == {"received": 5, "accepted": 2, "duplicates": 1, "rejected": {"no_position": 2},
-                                "vessels": 1}
+                                "comments": 0, "vessels": 1}
     assert p.latest[219000001].lat == 55.1
 
 

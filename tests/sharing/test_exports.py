@@ -208,7 +208,7 @@ def test_cot_vessels_parse_with_uid_type_times_point_and_label(seeded):
     assert ev.get("type") == "a-n-S-X-M-O"        # AIS 80: tanker
     assert ev.get("time") == "2026-11-26T12:30:00.000Z"
     assert ev.get("start") == "2026-11-26T12:00:00.000Z"
-    assert ev.get("stale") == "2026-11-26T12:02:00.000Z"
+    assert ev.get("stale") == "2026-11-26T12:32:00.000Z"   # stale follows time (now), not the data time
     pt = ev.find("point")
     assert (float(pt.get("lat")), float(pt.get("lon"))) == (55.0, 11.0)
     assert pt.get("hae") == pt.get("ce") == pt.get("le") == "9999999.0"

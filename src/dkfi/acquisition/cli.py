@@ -8,7 +8,8 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from dkfi.cli.console import print_table, table
 
 app = typer.Typer(help="Military acquisitions: plans (CSV/XLSX import), joint-procurement opportunities, "
                        "learning-curve savings, joint cases through both nations' approvals.", no_args_is_help=True)
@@ -73,12 +74,13 @@ def plans(nation: Optional[str] = typer.Option(None, help="DNK or FIN"), as_json
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    t = Table("key", "description", "area", "qty", "budget", "delivery", "label")
+    t = table("key", "description", "area", "qty", "budget", "delivery", "label",
+              keep=("key", "qty", "budget", "delivery", "label"), right=("qty", "budget"))
     for r in rows:
-        t.add_row(r["key"], r["description"][:60], r["capability_area"], str(r["quantity"]),
+        t.add_row(r["key"], r["description"], r["capability_area"], str(r["quantity"]),
                   f"{r['budget']:,.0f} {r['currency']}", f"{r['delivery_start']} - {r['delivery_end']}",
                   r["label"]["classification"])
-    out.print(t)
+    print_table(t)
 
 
 @app.command()
@@ -94,11 +96,11 @@ def match(as_json: bool = JSON_OPT, store: bool = typer.Option(False, "--store",
         typer.echo(json.dumps(res))
         return
     err.print(f"description similarity: {res['backend']}")
-    t = Table("score", "DNK item", "FIN item", "factors")
+    t = table("score", "DNK item", "FIN item", "factors", keep=("score", "DNK item", "FIN item"), right=("score",))
     for m in res["matches"]:
         t.add_row(f"{m['score']:.2f}", m["dnk"], m["fin"],
                   ", ".join(f"{f['factor']} {f['value']:.2f}" for f in m["factors"]))
-    out.print(t)
+    print_table(t)
 
 
 def _quantities(values: List[str]) -> dict[str, int]:
@@ -151,11 +153,11 @@ def cases_list(as_json: bool = JSON_OPT) -> None:
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    t = Table("key", "title", "stage", "approvals", "lead", "vehicle")
+    t = table("key", "title", "stage", "approvals", "lead", "vehicle", keep=("key", "stage", "lead"))
     for r in rows:
         t.add_row(r["key"], r["title"], r["stage"], ", ".join(sorted(r["approvals"])) or "-",
                   r["lead_nation"] or "-", r["vehicle"] or "-")
-    out.print(t)
+    print_table(t)
 
 
 @cases_app.command("open")

@@ -16,20 +16,56 @@ app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
 
 
-@app.command()
-def verify() -> None:
-    """Recompute the hash chain; name every edited, deleted or reordered entry. Exit 1 if any."""
-    eng = get_engine()
+def _verify(eng):
     with Progress(TextColumn("verifying audit log"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as prog:
         task = prog.add_task("verify", total=None)
-        n, problems = audit.verify(eng, progress=lambda done, total: prog.update(task, completed=done, total=total))
+        return audit.verify(eng, progress=lambda done, total: prog.update(task, completed=done, total=total))
+
+
+def _report(problems, n: int) -> None:
+    for pr in problems:
+        err.print(f"[red]TAMPERED[/] {pr}", markup=True, highlight=False)
+    err.print(f"[red]{len(problems)} problem(s)[/] in {n} entries")
+
+
+@app.command()
+def verify() -> None:
+    """Recompute the hash chain and compare it with its head row and the anchor file (DKFI_AUDIT_ANCHOR); name
+    every edited, deleted or reordered entry and a cut tail. Exit 1 if any."""
+    eng = get_engine()
+    n, problems = _verify(eng)
     if problems:
-        for pr in problems:
-            err.print(f"[red]TAMPERED[/] {pr}")
-        err.print(f"[red]{len(problems)} problem(s)[/] in {n} entries")
+        _report(problems, n)
         raise typer.Exit(1)
-    err.print(f"[green]intact[/]: {n} entries, chain and head agree")
+    path = audit.anchor_path(eng.url)
+    if path is None:
+        where = " (an in-memory database has no anchor)"
+    elif path.exists():
+        checkpoints, _ = audit.read_anchor(path, audit.anchor_key())
+        where = f"; the anchor {path} agrees up to seq {max(checkpoints)}" if checkpoints else ""
+    else:
+        where = f"; no checkpoint yet (the anchor {path} begins with the first entry)"
+    err.print(f"[green]intact[/]: {n} entries, chain and head agree{where}", highlight=False)
+
+
+@app.command()
+def checkpoint() -> None:
+    """Append the log's present head to the anchor: to start anchoring a log written before anchoring existed,
+    or a new anchor file after the node secret changed (move the old one aside first). Refused while
+    `dkfi audit verify` finds anything but a missing anchor."""
+    eng = get_engine()
+    n, problems = _verify(eng)
+    serious = [p for p in problems if p.kind != "unanchored"]
+    if serious:
+        _report(serious, n)
+        err.print("[red]not anchored[/]: a checkpoint now would vouch for a damaged log")
+        raise typer.Exit(1)
+    done = audit.checkpoint(eng)
+    if done is None:
+        err.print("nothing to anchor (empty log, or an in-memory database)")
+        return
+    err.print(f"anchored seq {done[0]} ({done[1][:12]}...) in {audit.anchor_path(eng.url)}", highlight=False)
 
 
 @app.command("list")

@@ -73,6 +73,15 @@ def _audit(s, layer: str, fmt: str, label, count: int, **extra) -> None:
                  detail={"format": fmt, "layer": layer, "count": count, "label": str(label), "via": "cli", **extra})
 
 
+def _hint(layer: str) -> None:
+    """Under an empty export: what the layer's domain says about where its records come from."""
+    from dkfi.sharing import exports
+
+    hint = exports.empty_hint(layer)
+    if hint:
+        err.print(f"hint: {hint}", markup=False, highlight=False)
+
+
 def _fail(exc: Exception) -> None:
     err.print(f"[red]error:[/] {exc}")
     raise typer.Exit(2)
@@ -102,6 +111,8 @@ def geojson(
     _write(json.dumps(fc, ensure_ascii=False) + "\n", out)
     err.print(f"{len(fc['features'])} {layer} for {p.name} ({p.nation}, {p.clearance.name}); label "
               f"[bold]{label}[/]" + (f" -> {out}" if out else ""))
+    if not fc["features"]:
+        _hint(layer)
 
 
 @app.command()
@@ -109,9 +120,9 @@ def cot(
     layer: str = typer.Argument(..., help="vessels | alerts"),
     user: str = USER_OPT,
     out: Optional[Path] = OUT_OPT,
-    stale: int = typer.Option(300, "--stale", min=1, max=7 * 86400, help="seconds from start to stale"),
-    start_now: bool = typer.Option(False, "--start-now", help="events start now, not at the record's time "
-                                                             "(replays of old recordings)"),
+    stale: int = typer.Option(300, "--stale", min=1, max=7 * 86400,
+                              help="seconds from now (the event's time) to stale"),
+    start_now: bool = typer.Option(False, "--start-now", help="events start now, not at the record's time"),
     status: Optional[str] = STATUS_OPT,
 ) -> None:
     """Cursor-on-Target XML: <events> with the combined label, then one <event> per record."""
@@ -131,6 +142,8 @@ def cot(
     _write(res.document(), out)
     err.print(f"{len(res.events)} CoT events ({layer}) for {p.name}; label [bold]{res.label}[/]"
               + (f" -> {out}" if out else ""))
+    if not res.events:
+        _hint(layer)
 
 
 @app.command("tak")
@@ -141,7 +154,8 @@ def tak_send(
                                                                 "first of DKFI_TAK_SERVERS)"),
     repeat: int = typer.Option(1, "--repeat", min=0, help="send the layer this many times (0: until interrupted)"),
     interval: float = typer.Option(30.0, "--interval", min=0.0, help="seconds between repeats"),
-    stale: int = typer.Option(300, "--stale", min=1, max=7 * 86400, help="seconds from start to stale"),
+    stale: int = typer.Option(300, "--stale", min=1, max=7 * 86400,
+                              help="seconds from now (the event's time) to stale"),
     start_now: bool = typer.Option(False, "--start-now", help="events start now, not at the record's time"),
     status: Optional[str] = STATUS_OPT,
     allow_multicast: bool = typer.Option(False, "--allow-multicast",
@@ -189,3 +203,5 @@ def tak_send(
     except (LookupError, ValueError, tak.TakError) as exc:
         _fail(exc)
     err.print(f"sent {total} CoT events ({layer}, {rounds} round(s)) to {target} for {p.name}")
+    if rounds and not total:
+        _hint(layer)

@@ -41,6 +41,7 @@ def serve(
 def run_node(host: str, port: int, options: dict[str, Any]) -> None:
     """Check the live options with every domain, then serve (with federation when partners are configured)."""
     from dkfi.core import registry
+    from dkfi.core.config import get_settings
     from dkfi.web.app import create_app
 
     try:
@@ -51,7 +52,20 @@ def run_node(host: str, port: int, options: dict[str, Any]) -> None:
     err.print(f"dkfi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     from dkfi.sharing.federation import run_with_federation
 
-    run_with_federation(app, host=host, port=port)  # with DKFI_PARTNERS: also the outbox deliverer and the inbox
+    # with DKFI_PARTNERS: also the outbox deliverer and the inbox
+    run_with_federation(app, host=host, port=port, **server_options(get_settings()))
+
+
+def server_options(settings) -> dict[str, Any]:
+    """What uvicorn is told about proxies: believe X-Forwarded-For/-Proto only from ``DKFI_TRUSTED_PROXIES``.
+
+    uvicorn's own default believes them from 127.0.0.1, so on a node serving on localhost every local client could
+    set its address (and so dodge the login limit and write any address into the audit log). With no trusted
+    proxy the headers are not read at all; the connection's address is the client's."""
+    trusted = ",".join(p.strip() for p in (settings.trusted_proxies or "").split(",") if p.strip())
+    if not trusted:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
 
 
 def demo(

@@ -10,18 +10,26 @@ an unfiltered session. Records that do not come from the database (bus messages 
 history rows, bundled GeoJSON layers) pass :func:`can_see` / :func:`visible_rows` with the same rule.
 Sessions without a principal are the node's own machinery (ingest, watch, federation, CLI jobs run by the
 node's operator); the web application never hands one to a route (``dkfi.web.auth``).
+
+Dependants (records declared part of another by ``__label_parent__``: every change-history table) carry their
+parent's label. The filter needs no join for that because the label is kept equal where it changes: an
+``after_flush`` hook on every session copies a relabelled record's label to its dependants in the same
+transaction (one UPDATE per dependant table), whoever relabels it (the share dialog, the federation inbox,
+an importer). The dependants' rows are not audited one by one: the parent's label change is.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Any, Iterable
 
-from sqlalchemy import and_, event, literal, or_
+from sqlalchemy import Column, and_, event, inspect, literal, or_, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dkfi.core.identity import Principal
 from dkfi.core import labels
-from dkfi.core.labels import Classification, LabelledMixin
+from dkfi.core.labels import FOLLOWS_FOREIGN_KEY, Classification, LabelledMixin
 
 
 class AccessDenied(Exception):
@@ -117,6 +125,75 @@ def denied_get(session: Session, model, ident) -> None:
         session.commit()  # the route answers 404 next, which rolls back what is not committed
 
 
+# ---- dependants follow their parent's label ---------------------------------------------------------
+
+LABEL_FIELDS = ("owner_nation", "classification", "releasable_to", "label_policy", "label_categories")
+
+
+@dataclass(frozen=True)
+class Dependant:
+    """Rows of ``model`` follow the label of the record their ``column`` points at (``parent``, a column of the
+    parent's table, usually its primary key)."""
+
+    model: Any
+    column: Column
+    parent: Column
+
+
+def label_parent(model) -> Dependant | None:
+    """How rows of ``model`` follow a parent's label, or None when they carry their own (TypeError for a
+    declaration that names no single foreign key)."""
+    declared = getattr(model, "__label_parent__", None)
+    if declared is None:
+        return None
+    table = model.__table__
+    if declared == FOLLOWS_FOREIGN_KEY:
+        fks = [c for c in table.columns if c.foreign_keys]
+        if len(fks) != 1:
+            raise TypeError(f"{table.name}: follows its parent's label, but has {len(fks)} foreign keys; name the "
+                            f"one to follow in __label_parent__")
+        col = fks[0]
+    else:
+        col = table.columns[declared]
+    (fk,) = col.foreign_keys
+    return Dependant(model, col, fk.column)
+
+
+def dependants() -> dict[type, list[Dependant]]:
+    """Every dependant, by its parent's mapped class."""
+    models: list[Any] = labelled_models()  # mapped classes: each has a __table__
+    by_table = {m.__table__.name: m for m in models}
+    out: dict[type, list[Dependant]] = {}
+    for m in models:
+        d = label_parent(m)
+        if d is not None and d.parent.table.name in by_table:
+            out.setdefault(by_table[d.parent.table.name], []).append(d)
+    return out
+
+
+def _label_changed(obj) -> bool:
+    st = inspect(obj)
+    return any(st.attrs[f].history.has_changes() for f in LABEL_FIELDS)
+
+
+def _labels_follow_parents(session: Session, _ctx) -> None:
+    """Copy the label of every record relabelled in this flush to its dependants, on the flush's connection."""
+    deps = dependants()
+    if not deps:
+        return
+    changed = [o for o in session.dirty if type(o) in deps and _label_changed(o)]
+    for obj in changed:
+        for d in deps[type(obj)]:
+            key = getattr(obj, inspect(type(obj)).get_property_by_column(d.parent).key)
+            values = {f: getattr(obj, f) for f in LABEL_FIELDS}
+            session.connection().execute(update(d.model.__table__).where(d.column == key).values(values))
+            fk_attr = inspect(d.model).get_property_by_column(d.column).key
+            for loaded in list(session):  # rows already in the session take the new label without a reload
+                if isinstance(loaded, d.model) and getattr(loaded, fk_attr) == key:
+                    for f, v in values.items():
+                        set_committed_value(loaded, f, v)
+
+
 # ---- the session hook --------------------------------------------------------------------------------
 
 PRINCIPAL_KEY = "dkfi.principal"
@@ -137,10 +214,12 @@ def _filter_labelled(state: ORMExecuteState) -> None:
 
 
 def install() -> None:
-    """Filter every ORM query of a user's session (idempotent; called once at start by
-    :func:`dkfi.core.registry.start`)."""
+    """Filter every ORM query of a user's session, and keep dependants' labels equal to their parents'
+    (idempotent; called once at start by :func:`dkfi.core.registry.start`)."""
     if not event.contains(Session, "do_orm_execute", _filter_labelled):
         event.listen(Session, "do_orm_execute", _filter_labelled)
+    if not event.contains(Session, "after_flush", _labels_follow_parents):
+        event.listen(Session, "after_flush", _labels_follow_parents)
 
 
 def user_session(engine: Engine, p: Principal, **info):

@@ -64,6 +64,10 @@ class InProcessBus:
             with self._lock:
                 self._subs[subject].remove(entry)
 
+    def connected(self) -> bool:
+        """Ready to carry messages (``/readyz``): always, in memory."""
+        return True
+
     def subscribers(self, subject: str) -> int:
         with self._lock:
             return len(self._subs.get(subject, ()))

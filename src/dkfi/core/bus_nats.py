@@ -44,12 +44,14 @@ class NatsBus:
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._error: BaseException | None = None
+        self._connect_error: BaseException | None = None  # the client's last error (e.g. a refused connect)
         self._queue: asyncio.Queue[tuple[str, bytes] | None] | None = None
         self._thread = threading.Thread(target=self._run, name="dkfi-nats-bus", daemon=True)
         self._thread.start()
         if not self._ready.wait(connect_timeout + 2) or self._error is not None:
+            reason = self._error or self._connect_error or "timed out"
             self.close()
-            raise ConnectionError(f"cannot reach NATS at {url}: {self._error or 'timed out'}")
+            raise ConnectionError(f"cannot reach NATS at {url}: {reason}")
 
     # ---- the publishing thread ----------------------------------------------------------------
     def _run(self) -> None:
@@ -78,7 +80,7 @@ class NatsBus:
         import nats
 
         self._nc = await nats.connect(self.url, connect_timeout=self.connect_timeout, max_reconnect_attempts=-1,
-                                      reconnect_time_wait=1)
+                                      reconnect_time_wait=1, error_cb=self._on_error)
         self._js = self._nc.jetstream()
         await ensure_stream(self._js, self.stream)
         # unbounded, the bound is kept by _enqueue: close()'s end marker always fits
@@ -99,6 +101,13 @@ class NatsBus:
             finally:
                 queue.task_done()
         await self._nc.drain()  # fails while reconnecting: _run then ends what the client left running
+
+    async def _on_error(self, exc: BaseException) -> None:
+        """The client's errors (a failed connect, a lost connection): kept for the constructor's message and
+        logged in one line; nats-py's default logs a traceback for every attempt, once a second while the server
+        is away."""
+        self._connect_error = exc
+        log.warning("NATS at %s: %s", self.url, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
 
     def publish(self, subject: str, message: Any) -> None:
         data = json.dumps(message, separators=(",", ":"), default=str).encode()
@@ -147,6 +156,12 @@ class NatsBus:
             return {"published": self.published, "dropped": self.dropped,
                     "publish_failures": self.publish_failures, "pending": queue.qsize() if queue else 0}
 
+    def connected(self) -> bool:
+        """Ready to carry messages (``/readyz``): started, not closed, and the client connected to NATS now (not
+        reconnecting after a lost connection)."""
+        nc = getattr(self, "_nc", None)
+        return self._ready.is_set() and not self._closed and nc is not None and bool(nc.is_connected)
+
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything published so far has been acknowledged by JetStream or counted as failed."""
         queue = self._queue
@@ -162,11 +177,24 @@ class NatsBus:
     def close(self) -> None:
         with self._counts:  # no publish() hands a message over after the end marker
             self._closed = True
-            queue = self._queue if self._thread.is_alive() else None
+            alive = self._thread.is_alive()
+            queue = self._queue if alive else None
             if queue is not None:
                 self._loop.call_soon_threadsafe(queue.put_nowait, None)
-        if queue is not None:
+            elif alive:
+                # still connecting (the constructor gave up waiting): the client retries for ever
+                # (max_reconnect_attempts=-1 holds for the first connect too), so stop it here, or it
+                # goes on in its thread after the bus is gone
+                try:
+                    self._loop.call_soon_threadsafe(self._stop_connecting)
+                except RuntimeError:  # the loop has just closed: the thread is ending anyway
+                    pass
+        if alive:
             self._thread.join(10)
+
+    def _stop_connecting(self) -> None:
+        for task in asyncio.all_tasks(self._loop):
+            task.cancel()
 
     # ---- subscribers ------------------------------------------------------------------------
     async def subscribe(self, subject: str) -> AsyncIterator[Any]:

@@ -1,10 +1,11 @@
 """One typed settings object, read once from the environment (prefix ``DKFI_``)."""
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,8 +27,20 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(default=None, description="HMAC key of this node's own tokens; default: a "
                                    "random key kept in <data_dir>/secret.key")
     token_ttl_s: int = Field(default=8 * 3600, description="lifetime of tokens this node issues (seconds)")
-    login_attempts: int = Field(default=5, description="failed logins allowed per user and address per window")
-    login_window_s: float = Field(default=300.0, description="window of the login rate limit (seconds)")
+    login_attempts: int = Field(default=5, description="failed logins allowed per account name (from any "
+                                "address) per window")
+    login_attempts_per_address: int = Field(default=20, description="failed logins allowed per client address "
+                                            "(for any names) per window: stops password spraying")
+    login_window_s: float = Field(default=300.0, description="window of the login rate limit and of the "
+                                  "failed-login audit summaries (seconds)")
+    trusted_proxies: str = Field(default="", description="addresses or networks of reverse proxies whose "
+                                 "X-Forwarded-For/-Proto are believed, comma-separated (e.g. 10.0.0.5,10.1.0.0/16); "
+                                 "default none: the connection's address is the client's")
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=0, description="largest request body accepted "
+                                "(bytes); larger ones get 413 while they stream, before they are read whole")
+    metrics_allow: str = Field(default="127.0.0.1", description="addresses or networks that may read /metrics "
+                               "without logging in, comma-separated (e.g. 127.0.0.1,10.2.0.0/24 for the Prometheus "
+                               "server); anyone else needs an admin's token; empty: admins only")
     oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer whose tokens are accepted")
     oidc_audience: str | None = Field(default=None, description="expected 'aud' of identity-provider tokens")
     oidc_jwks: str | None = Field(default=None, description="JWKS of the issuer: a file path or an https URL")
@@ -38,6 +51,13 @@ class Settings(BaseSettings):
     cookie_secure: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
     tak_servers: str = Field(default="", description="TAK servers exports may be sent to: comma list of "
                              "tcp://host:port or udp://host:port (e.g. tcp://127.0.0.1:8087,udp://127.0.0.1:6969)")
+    # audit (docs/sharing.md, "Audit")
+    audit_anchor: Path | None = Field(default=None, description="append-only file of the audit chain's checkpoints "
+                                      "(the head outside the database); default: beside the SQLite file "
+                                      "(<file>.audit-anchor), else <data_dir>/<backend>-<host>-<port>-<database>"
+                                      ".audit-anchor")
+    audit_anchor_fsync: bool = Field(default=False, description="fsync the anchor after each checkpoint (survives "
+                                     "power loss, at the cost of a disk flush per audited commit)")
     # federation (docs/decisions/0003-federation.md)
     partners: str = Field(default="", description="partner nodes: NATION=https://host:port or NATION=nats, "
                           "comma-separated (e.g. FIN=https://fin.example:8443)")
@@ -48,6 +68,22 @@ class Settings(BaseSettings):
     federation_port: int = Field(default=8443, description="port of the federation inbox (HTTPS, mutual TLS)")
     federation_transport: str = Field(default="https", description="default transport to partners: https|nats")
     federation_stream: str = Field(default="DKFI_FED", description="JetStream stream of federation messages")
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        """Every entry of DKFI_METRICS_ALLOW is an address or a network (refused at start, naming the entry)."""
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError:
+                raise ValueError(f"DKFI_METRICS_ALLOW: {part!r} is not an address or network "
+                                 "(e.g. 127.0.0.1 or 10.2.0.0/24)") from None
+        return value
+
+    def metrics_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The networks of ``metrics_allow``."""
+        return [ipaddress.ip_network(p.strip(), strict=False) for p in self.metrics_allow.split(",") if p.strip()]
 
     @property
     def effective_database_url(self) -> str:

@@ -66,7 +66,7 @@ import dataclasses
 import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
-from typing import Iterable, NamedTuple
+from typing import ClassVar, Iterable, NamedTuple
 
 from datetime import datetime, timezone
 
@@ -491,8 +491,18 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+FOLLOWS_FOREIGN_KEY = "<its foreign key>"
+
+
 class LabelledMixin:
-    """Columns every stored record carries: owner nation and its confidentiality label."""
+    """Columns every stored record carries: owner nation and its confidentiality label.
+
+    ``__label_parent__`` declares a dependant: a record that is part of another (a row of its change history) and
+    so carries that record's label, always. It names the foreign-key column that points at the parent (or is
+    :data:`FOLLOWS_FOREIGN_KEY`: the table's one foreign key). :mod:`dkfi.core.access` copies the parent's label
+    to its dependants whenever the parent's label changes, in the same flush."""
+
+    __label_parent__: ClassVar[str | None] = None
 
     owner_nation: Mapped[str] = mapped_column(String(3), nullable=False, default="DNK")
     classification: Mapped[str] = mapped_column(String(16), nullable=False, default="UNCLASSIFIED")

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, ClassVar, Mapping
 
 from pydantic import BaseModel, Field
 from sqlalchemy import JSON, DateTime, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from dkfi.core.labels import Label
+from dkfi.core.labels import FOLLOWS_FOREIGN_KEY, Label
 
 
 # ---- labels as the API, the exports and the bus carry them -------------------------------------------------
@@ -52,7 +52,12 @@ class LifecycleError(ValueError):
 class ChangeLogMixin:
     """Columns of one change of a lifecycle record: who did what, when, from which status to which.
 
-    A domain's change table adds the foreign key to its record, e.g. ``alert_id``, and is labelled like it."""
+    A domain's change table adds the foreign key to its record, e.g. ``alert_id``, and is labelled like it: a
+    change is part of its record (it tells what happened to it), so its label follows the record's, when written
+    (:meth:`Lifecycle.record_change`) and whenever the record is relabelled (``__label_parent__``, applied by
+    :mod:`dkfi.core.access`)."""
+
+    __label_parent__: ClassVar[str | None] = FOLLOWS_FOREIGN_KEY
 
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(128))

@@ -11,7 +11,8 @@ from typing import Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from dkfi.cli.console import print_table, table
 
 app = typer.Typer(help="Exercises and training: calendar (.ics, CSV import), interoperability matrix, "
                        "competencies, the participation planner, lessons learned.", no_args_is_help=True)
@@ -62,11 +63,12 @@ def list_(framework: Optional[str] = typer.Option(None, help="NATO | NORDEFCO | 
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False))
         return
-    t = Table("key", "name", "framework", "start", "end", "domains", "label")
+    t = table("key", "name", "framework", "start", "end", "domains", "label",
+              keep=("key", "framework", "start", "end", "label"))
     for r in rows:
         t.add_row(r["key"], r["name"], r["framework"], r["start"], r["end"], ", ".join(r["domains"]),
                   r["label"]["classification"])
-    out.print(t)
+    print_table(t)
 
 
 @app.command("import")
@@ -147,10 +149,10 @@ def _print_plan(result: dict, as_json: bool) -> None:
         return
     err.print(f"status [bold]{result['status']}[/], value {result['value']} (each nation alone: "
               f"{result['separate']['value']}), cost DNK {result['cost']['DNK']}, FIN {result['cost']['FIN']}")
-    t = Table("unit", "exercise")
+    t = table("unit", "exercise")
     for a in result["attend"]:
         t.add_row(a["unit"], a["exercise"])
-    out.print(t)
+    print_table(t)
     out.print("met: " + (", ".join(result["met"]) or "none"))
     for o in result["open"]:
         out.print(f"open: {o['objective']} ({o['why']})")
@@ -193,11 +195,11 @@ def matrix(as_of: Optional[str] = typer.Option(None, "--as-of", help="date (defa
     if as_json:
         typer.echo(json.dumps(m))
         return
-    t = Table("objective", "pair", "last trained", "due", "status")
+    t = table("objective", "pair", "last trained", "due", "status", keep=("last trained", "due", "status"))
     for r in m["objectives"]:
         t.add_row(r["name"], f"{r['unit_a_name']} + {r['unit_b_name']}", r["last_trained"] or "never",
                   r["due"] or "-", r["status"])
-    out.print(t)
+    print_table(t)
 
 
 @app.command()
@@ -213,12 +215,12 @@ def competencies(as_of: Optional[str] = typer.Option(None, "--as-of", help="date
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    t = Table("unit", "qualification", "valid until", "state", "renewed by")
+    t = table("unit", "qualification", "valid until", "state", "renewed by", keep=("valid until", "state"))
     for u in rows:
         for q in u["qualifications"]:
             t.add_row(u["name"], q["name"], q["valid_until"] or "-", q["state"],
                       ", ".join(r["name"] for r in q["renewed_by"]) or "-")
-    out.print(t)
+    print_table(t)
 
 
 @app.command()
@@ -250,11 +252,12 @@ def lessons_list(status: Optional[str] = typer.Option(None, help="observation | 
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    t = Table("id", "title", "status", "exercise", "action owner", "due")
+    t = table("id", "title", "status", "exercise", "action owner", "due", keep=("id", "status", "due"),
+              right=("id",))
     for r in rows:
         t.add_row(str(r["id"]), r["title"], r["status"], r["exercise"] or "-", r["action_owner"] or "-",
                   r["due"] or "-")
-    out.print(t)
+    print_table(t)
 
 
 @lessons_app.command("add")

@@ -10,7 +10,8 @@ from typing import Any, Callable, Optional
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from dkfi.cli.console import print_table, table
 
 app = typer.Typer(help="F-35 cooperation: fleets and industry, spares pooling, joint maintenance, people.",
                   no_args_is_help=True)
@@ -65,11 +66,11 @@ def _print_spares(res: dict) -> None:
     avail = res.get("availability")
     err.print(f"cost {res['cost']:,.0f}, total EBO {res['total_ebo']:.3f}, availability "
               + (f"{avail:.4f}" if avail is not None else "n/a (no aircraft given)"))
-    t = Table("item", "stock by site", "EBO by site")
+    t = table("item", "stock by site", "EBO by site", keep=("item",))
     for item, d in sorted(res["items"].items()):
         t.add_row(item, ", ".join(f"{k} {v}" for k, v in d["stock"].items()),
                   ", ".join(f"{k} {v:.3f}" for k, v in d["ebo"].items()))
-    out.print(t)
+    print_table(t)
 
 
 @spares_app.command("evaluate")
@@ -147,10 +148,10 @@ def _print_maintenance(res: dict, as_json: bool, csv_out: Optional[Path]) -> Non
     sep = res.get("separate") or {}
     err.print(f"status {res['status']}: availability {res['availability']:.4f} together, "
               f"{sep.get('availability', 0):.4f} each nation alone; {res.get('saving_days', 0)} aircraft-days saved")
-    t = Table("tail", "event", "site", "start", "end")
+    t = table("tail", "event", "site", "start", "end", keep=("tail", "event", "site", "start", "end"))
     for e in res["events"][:50]:
         t.add_row(e["tail"], e["type"], e["site"], e["start"], e["end"])
-    out.print(t)
+    print_table(t)
     if len(res["events"]) > 50:
         err.print(f"... {len(res['events']) - 50} more events (--json or --csv for all)")
 
@@ -184,11 +185,12 @@ def fleet(as_json: bool = JSON_OPT):
     if as_json:
         typer.echo(json.dumps(f))
         return
-    t = Table("nation", "base", "delivered", "on order")
+    t = table("nation", "base", "delivered", "on order", keep=("nation", "delivered", "on order"),
+              right=("delivered", "on order"))
     for nation, bases in sorted(f["by_nation"].items()):
         for base, n in sorted(bases.items()):
             t.add_row(nation, base, str(n["delivered"]), str(n["on_order"]))
-    out.print(t)
+    print_table(t)
 
 
 @app.command()
@@ -202,11 +204,11 @@ def people(as_json: bool = JSON_OPT, warn_days: int = typer.Option(90, "--warn-d
     if as_json:
         typer.echo(json.dumps(rows))
         return
-    t = Table("person", "nation", "serving in", "role", "qualifications")
+    t = table("person", "nation", "serving in", "role", "qualifications", keep=("nation", "serving in"))
     for r in rows:
         t.add_row(r["name"], r["nation"], r["serving_in"], r["role"],
                   ", ".join(f"{q['name']} ({q['state']})" for q in r["qualifications"]))
-    out.print(t)
+    print_table(t)
 
 
 @app.command()

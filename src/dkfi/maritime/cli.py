@@ -9,9 +9,11 @@ from typing import List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dkfi.cli.console import print_table, table, when
 from dkfi.core.config import get_settings
 from dkfi.core.db import get_engine, session_scope
 from dkfi.maritime import service
@@ -28,11 +30,11 @@ def _format_ok(value: str) -> str:
 
 
 def accounting_table(title: str, d: dict) -> Table:
-    t = Table(title=title, show_header=True)
-    t.add_column("what")
-    t.add_column("count", justify="right")
+    t = table("what", "count", keep=("count",), right=("count",), title=title)
     t.add_row("received", f"{d['received']:,}")
     t.add_row("accepted", f"{d['accepted']:,}")
+    if d.get("comments"):
+        t.add_row("  comments", f"{d['comments']:,}")
     t.add_row("duplicates", f"{d['duplicates']:,}")
     rejected = d["rejected"]
     t.add_row("rejected", f"{sum(rejected.values()):,}")
@@ -49,11 +51,15 @@ def import_(
     format: str = typer.Option("auto", "--format", "-f", callback=_format_ok,
                                help="auto | nmea | dma-csv | digitraffic (auto reads the content)"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object with the accounting on stdout"),
+    force: bool = typer.Option(False, "--force",
+                               help="import a file again even if the same file (same bytes) was imported before"),
 ) -> None:
     """Import AIS files into the vessel picture and its history.
 
     Every input unit (line, row, message) is accepted, counted as a duplicate, or rejected with a
-    reason; received = accepted + duplicates + rejected. Bad files are reported and skipped.
+    reason; received = accepted + duplicates + rejected (comment lines are accepted and counted
+    apart). Bad files are reported and skipped, keeping what could be read of them. A file imported
+    before (the same bytes) is skipped, so the history never holds it twice; --force imports it again.
     """
     settings = get_settings()
     engine = get_engine(settings.effective_database_url)
@@ -66,12 +72,16 @@ def import_(
             progress.update(task, description=f"importing {path.name}")
 
         report = service.import_paths(engine, paths, settings, fmt=format, on_file=on_file,
-                                      progress=lambda n: progress.advance(task, n))
+                                      progress=lambda n: progress.advance(task, n), force=force)
     d = report.as_dict()
+    for f in report.skipped:
+        err.print(f"[yellow]note:[/] {escape(f.skipped or '')}")
+    if report.skipped:
+        err.print("(--force imports a file again)")
     for f in report.errors:
-        err.print(f"[red]error:[/] {f.error}")
+        err.print(f"[red]error:[/] {escape(f.error or '')}")
     if as_json:
-        out = {k: d[k] for k in ("received", "accepted", "duplicates", "rejected", "vessels")}
+        out = {k: d[k] for k in ("received", "accepted", "duplicates", "rejected", "comments", "vessels")}
         out["files"] = d["files"]
         typer.echo(json.dumps(out))
     else:
@@ -152,18 +162,16 @@ def stats(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> N
     if as_json:
         typer.echo(json.dumps(d, default=str))
         return
-    t = Table(title="AIS picture")
-    t.add_column("what")
-    t.add_column("value", justify="right")
+    t = table("what", "value", keep=("value",), right=("value",), title="AIS picture")
     t.add_row("vessels", f"{d['vessels']:,}")
     for k, v in sorted(d["by_station"].items()):
         t.add_row(f"  station {k}", f"{v:,}")
     t.add_row("with position", f"{d['vessels_with_position']:,}")
-    t.add_row("newest position", str(d["newest_position"]))
+    t.add_row("newest position (UTC)", when(d["newest_position"]) or "none")
     t.add_row("ingest runs", f"{d['ingest_runs']:,}")
     t.add_row("units received / accepted / duplicates",
               f"{d['received']:,} / {d['accepted']:,} / {d['duplicates']:,}")
     t.add_row("history positions", f"{d['history_positions']:,}")
     days = d["history_days"]
     t.add_row("history days", f"{len(days)} ({days[0]} .. {days[-1]})" if days else "0")
-    Console().print(t)
+    print_table(t)

@@ -25,4 +25,5 @@ DOMAIN = Domain(
     live=("dkfi.maritime.live:run",),
     checks=("dkfi.maritime.live:check_options",),
     demo=("dkfi.maritime.live:demo_options",),
+    extensions={"core.metrics": ("dkfi.maritime.metrics:families",)},  # ingest counts by source and reason
 )

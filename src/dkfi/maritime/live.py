@@ -46,8 +46,8 @@ class LiveSources:
         tap_sources = [t for t in await asyncio.gather(*(f(ctx) for f in registry.extensions(FEED_TAPS)))
                        if t is not None]
 
-        def feed():
-            return service.LiveFeed(engine, settings, bus, taps=[t.tap() for t in tap_sources])
+        def feed(source: str):
+            return service.LiveFeed(engine, settings, bus, taps=[t.tap() for t in tap_sources], source=source)
 
         tasks = []
         if self.replay or self.extra:
@@ -55,19 +55,19 @@ class LiveSources:
             extra, _ = await asyncio.to_thread(service.load_records, self.extra) if self.extra else ([], None)
             log.info("replaying %d records (+%d merged) at %gx", len(records), len(extra), self.speed)
             looped = {r.mmsi for r in records}
-            replay_feed = feed()
+            replay_feed = feed("replay")
             # looped ships jump back to where they started: not a case for the detectors
             on_loop = (lambda: replay_feed.forget(looped)) if tap_sources else None
             tasks.append(replay_feed.run(service.replay(records, self.speed, self.loop, stop, extra, on_loop), stop))
         if self.tcp:
             host, port = net.parse_endpoint(self.tcp)
-            tasks.append(feed().run(service.lines_to_items(net.tcp_lines(host, port, stop=stop), f"tcp:{self.tcp}"), stop))
+            tasks.append(feed("tcp").run(service.lines_to_items(net.tcp_lines(host, port, stop=stop), f"tcp:{self.tcp}"), stop))
         if self.udp:
-            tasks.append(feed().run(service.lines_to_items(net.udp_lines(self.udp, stop=stop), f"udp:{self.udp}"), stop))
+            tasks.append(feed("udp").run(service.lines_to_items(net.udp_lines(self.udp, stop=stop), f"udp:{self.udp}"), stop))
         if self.mqtt:
             from dkfi.maritime.sources.digitraffic import subscribe
 
-            tasks.append(feed().run(subscribe(self.mqtt, stop=stop), stop))
+            tasks.append(feed("mqtt").run(subscribe(self.mqtt, stop=stop), stop))
         try:
             results = await asyncio.gather(*tasks, return_exceptions=True)
         finally:

@@ -1,9 +1,9 @@
-"""Maritime tables: the live vessel picture (latest position and static data) and ingest runs."""
+"""Maritime tables: the live vessel picture (latest position and static data), ingest runs and imported files."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Float, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dkfi.core.db import Base
@@ -55,3 +55,23 @@ class IngestRun(LabelledMixin, Base):
     duplicates: Mapped[int] = mapped_column(BigInteger, default=0)
     rejected: Mapped[dict] = mapped_column(JSON, default=dict)
     vessels: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ImportedFile(LabelledMixin, Base):
+    """The fingerprint of a file whose records went into the history, so importing it again is recognised.
+
+    The history is append-only Parquet: a second import of the same file would store every record twice.
+    ``sha256`` is of the file's bytes as stored (a recompressed copy is another file); ``size`` lets an import
+    skip hashing up front when no file of that size was ever imported (see docs/maritime.md, "Importing a file again")."""
+
+    __tablename__ = "ingest_file"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    size: Mapped[int] = mapped_column(BigInteger, index=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    format: Mapped[str] = mapped_column(String(32))
+    imported: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_run.id"))
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    accepted: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,8 +1,9 @@
 """The one ingest pipeline every source feeds: accounting, de-duplication, state and history.
 
 Sources yield :mod:`dkfi.maritime.records` items; the pipeline counts every input unit once
-(``received = accepted + duplicates + rejected``), drops the same message heard by several
-receivers, keeps the newest position and static data per vessel, buffers the full history and
+(``received = accepted + duplicates + rejected``; comment lines are accepted units, also counted apart as
+``comments``; what a source could not read at all is kept in ``unreadable``), drops the same message heard by
+several receivers, keeps the newest position and static data per vessel, buffers the full history and
 hands both to a :class:`~dkfi.maritime.store.Store` on :meth:`Pipeline.flush`.
 """
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable
 import polars as pl
 
 from dkfi.maritime.records import (
+    COMMENT,
     POSITION_SCHEMA,
     STATIC_SCHEMA,
     Batch,
@@ -22,6 +24,7 @@ from dkfi.maritime.records import (
     Position,
     Rejected,
     Static,
+    Unreadable,
 )
 
 if TYPE_CHECKING:
@@ -45,6 +48,10 @@ class Accounting:
     rejected: Counter[str] = field(default_factory=Counter)
     positions: int = 0
     statics: int = 0
+    comments: int = 0
+    """Comment lines (``#``), among the accepted units."""
+    unreadable: list[str] = field(default_factory=list)
+    """What a source could not read at all (no units), each naming the input and the reason."""
 
     @property
     def rejected_total(self) -> int:
@@ -60,6 +67,15 @@ class Accounting:
         self.rejected.update(other.rejected)
         self.positions += other.positions
         self.statics += other.statics
+        self.comments += other.comments
+        self.unreadable.extend(other.unreadable)
+
+    def since(self, before: "Accounting") -> "Accounting":
+        """What was counted after ``before`` (a copy of this accounting taken earlier)."""
+        return Accounting(self.received - before.received, self.accepted - before.accepted,
+                          self.duplicates - before.duplicates, +(self.rejected - before.rejected),
+                          self.positions - before.positions, self.statics - before.statics,
+                          self.comments - before.comments, self.unreadable[len(before.unreadable):])
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +83,7 @@ class Accounting:
             "accepted": self.accepted,
             "duplicates": self.duplicates,
             "rejected": dict(sorted(self.rejected.items())),
+            "comments": self.comments,
         }
 
 
@@ -181,8 +198,12 @@ class Pipeline:
         elif type(item) is Consumed:
             acc.received += item.units
             acc.accepted += item.units
+            if item.kind == COMMENT:
+                acc.comments += item.units
         elif type(item) is Batch:
             self.add_batch(item)
+        elif type(item) is Unreadable:
+            acc.unreadable.append(item.detail)
         else:
             raise TypeError(f"not a pipeline item: {item!r}")
 

@@ -8,6 +8,11 @@ one of the following per unit, or one item standing for several units (``units``
   tag-block-only line, a binary broadcast message, a base station time report without position ...);
 * :class:`Rejected`: units refused, with one of the ``REASON_*`` codes.
 
+Blank lines (nothing but ASCII white space, as ``bytes.strip`` sees it) are not units, in any source; lines end
+at CR, LF or CRLF. A part of the input that cannot be read at all (a damaged compressed stream, a file without
+the columns it needs) is not a unit either: the source yields an :class:`Unreadable` naming it, so it is
+reported rather than lost.
+
 The pipeline adds up ``units`` so that ``received = accepted + duplicates + rejected`` always holds.
 Times are epoch seconds (UTC) as floats: cheap to compare and to store.
 """
@@ -46,6 +51,17 @@ REASON_BAD_TIMESTAMP = "bad_timestamp"
 REASON_BAD_ROW = "malformed_row"
 REASON_BAD_JSON = "malformed_json"
 REASON_UNSUPPORTED = "unsupported_message"
+
+#: The longest input line a source reads (bytes, without the line end). An AIS sentence is at most 82
+#: characters and a Digitraffic message under 1 KiB; a longer line is refused unread (one rejected unit), so a
+#: line without end cannot fill the memory or stall the parser. The network listener applies the same cap.
+MAX_LINE = 64 * 1024
+
+#: What ``bytes.strip()`` removes: a line of nothing else is blank, and not a unit, in every source.
+WHITE_SPACE = " \t\n\r\x0b\x0c"
+
+#: Largest IMO number accepted (the 30-bit AIS field); larger values from text sources are no IMO.
+IMO_MAX = (1 << 30) - 1
 
 # AIS "not available" values.
 LAT_NA = 91.0
@@ -133,8 +149,23 @@ class Rejected(NamedTuple):
     detail: str = ""
 
 
+class Unreadable(NamedTuple):
+    """Input that could not be read at all (the rest of a damaged compressed file, a file without the columns
+    it needs): no units, as nothing of it was read, and a detail naming the input and the reason, which the
+    import reports as the file's error."""
+
+    detail: str
+
+    @property
+    def units(self) -> int:
+        return 0
+
+
+#: ``Consumed.kind`` of a comment line (``#`` first): read, counted, and shown apart in the import summary.
+COMMENT = "comment"
+
 Record = Union[Position, Static]
-Item = Union[Position, Static, Consumed, Rejected, "Batch"]
+Item = Union[Position, Static, Consumed, Rejected, Unreadable, "Batch"]
 
 
 def clean_text(value: str | None) -> str | None:

@@ -20,15 +20,15 @@ from sqlalchemy.orm import Session
 
 from dkfi.core.bus import InProcessBus
 from dkfi.core.config import Settings
-from dkfi.core.db import session_scope
 from dkfi.core.labels import AIS_DEFAULT
 from dkfi.core.records import label_dict, record_label
 from dkfi.core.times import iso_ts, iso_utc
+from dkfi.maritime import metrics as ingest_metrics
 from dkfi.maritime.formats import FormatError, open_source
 from dkfi.maritime.models import IngestRun, Vessel
 from dkfi.maritime.pipeline import Accounting, Pipeline
 from dkfi.maritime.records import Item, Position, Static
-from dkfi.maritime.store import Store
+from dkfi.maritime.store import FileFingerprint, Store
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,7 @@ class FileResult:
     format: str | None
     accounting: Accounting | None = None
     error: str | None = None
+    skipped: str | None = None  # why the file was not read (imported before)
 
 
 @dataclass
@@ -59,12 +60,16 @@ class ImportReport:
     def errors(self) -> list[FileResult]:
         return [f for f in self.files if f.error]
 
+    @property
+    def skipped(self) -> list[FileResult]:
+        return [f for f in self.files if f.skipped]
+
     def as_dict(self) -> dict:
         d = self.total.as_dict()
         d["vessels"] = self.vessels
         d["files"] = [
             {"path": f.path, "format": f.format, **(f.accounting.as_dict() if f.accounting else {}),
-             **({"error": f.error} if f.error else {})}
+             **({"error": f.error} if f.error else {}), **({"skipped": f.skipped} if f.skipped else {})}
             for f in self.files
         ]
         return d
@@ -90,8 +95,10 @@ def import_paths(
     fmt: str = "auto",
     on_file: Callable[[Path, int], None] | None = None,
     progress: Callable[[int], None] | None = None,
+    force: bool = False,
 ) -> ImportReport:
-    """Import AIS files into the picture. A bad file is reported and skipped; the others go in."""
+    """Import AIS files into the picture. A bad file is reported and skipped, keeping what could be read of it;
+    the others go in. A file imported before (the same bytes) is skipped unless ``force``."""
     report = ImportReport()
     store = make_store(engine, settings)
     pipeline = Pipeline(store)
@@ -101,34 +108,51 @@ def import_paths(
         if not path.exists():
             result.error = f"{path}: no such file"
             continue
+        try:  # a pipe or device cannot be read twice: only regular files are fingerprinted
+            fingerprint = FileFingerprint(path) if path.is_file() else None
+            prior = None if force or fingerprint is None else store.previous_import(fingerprint)
+        except OSError as exc:
+            result.error = f"{path}: cannot be read ({exc})"
+            continue
+        if prior is not None:
+            when = prior.imported if prior.imported.tzinfo else prior.imported.replace(tzinfo=timezone.utc)
+            result.format = prior.format
+            result.accounting = Accounting()
+            was = "" if prior.path == str(path) else f" as {prior.path}"
+            result.skipped = (f"{path}: already imported on {when:%Y-%m-%d %H:%M} UTC{was} "
+                              f"({prior.received:,} units, {prior.accepted:,} accepted); skipped")
+            continue
         if on_file:
-            on_file(path, path.stat().st_size)
+            on_file(path, fingerprint.size if fingerprint else 0)
         started = datetime.now(timezone.utc)
         before = Accounting()
         before.merge(pipeline.acc)
+        failed = False
         try:
             result.format, items = open_source(path, fmt)
             pipeline.feed(items, progress)
-            pipeline.flush()
-        except (FormatError, OSError) as exc:
+        except FormatError as exc:
             result.error = str(exc)
+        except Exception as exc:  # the sources refuse bad content unit by unit; this is the last resort
+            log.debug("import of %s stopped", path, exc_info=True)
+            result.error = f"{path}: reading stopped ({type(exc).__name__}: {exc}); what was read before is kept"
+            failed = True
+        pipeline.flush()  # what was read is kept, whatever stopped the reading
+        if result.format is None:
             continue
-        acc = Accounting()
-        acc.merge(pipeline.acc)
-        acc.received -= before.received
-        acc.accepted -= before.accepted
-        acc.duplicates -= before.duplicates
-        acc.rejected.subtract(before.rejected)
-        acc.rejected = +acc.rejected  # drop zero counts
-        acc.positions -= before.positions
-        acc.statics -= before.statics
+        acc = pipeline.acc.since(before)
+        ingest_metrics.TOTALS.add("import", acc)
+        if acc.unreadable:
+            result.error = "; ".join(acc.unreadable)
         result.accounting = acc
-        with session_scope(engine) as s:
-            run = IngestRun(started=started, finished=datetime.now(timezone.utc), source=str(path),
-                            format=result.format, received=acc.received, accepted=acc.accepted,
-                            duplicates=acc.duplicates, rejected=dict(acc.rejected), vessels=0)
-            run.set_label(AIS_DEFAULT, settings.nation)
-            s.add(run)
+        run = IngestRun(started=started, finished=datetime.now(timezone.utc), source=str(path),
+                        format=result.format, received=acc.received, accepted=acc.accepted,
+                        duplicates=acc.duplicates, rejected=dict(acc.rejected), vessels=0)
+        run.set_label(AIS_DEFAULT, settings.nation)
+        try:  # a passing fault (disk, memory) may be retried: not recorded as imported
+            store.record_import(run, None if failed else fingerprint, acc.received, acc.accepted)
+        except OSError as exc:
+            result.error = f"{path}: imported, but changed or unreadable while hashed ({exc}); not recorded"
     report.total = pipeline.acc
     report.vessels = len(pipeline.vessels_seen)
     return report
@@ -174,13 +198,16 @@ class LiveFeed:
     """Runs a pipeline on a live source: publishes positions to the bus and flushes periodically.
 
     Each of ``taps`` (:class:`FeedTap`) sees every accepted record; at each flush what they found is written
-    beside the picture's state and history, in the writer thread, and published on the bus.
+    beside the picture's state and history, in the writer thread, and published on the bus. At each flush the
+    units counted since the last one are added to the ingest metrics under ``source`` (a kind: replay, tcp, ...).
     """
 
     def __init__(self, engine: Engine, settings: Settings, bus: InProcessBus | None = None,
-                 flush_interval: float = 2.0, taps: Iterable[FeedTap] = ()) -> None:
+                 flush_interval: float = 2.0, taps: Iterable[FeedTap] = (), source: str = "live") -> None:
         store = make_store(engine, settings)
         self.pipeline = Pipeline(store)
+        self.source = source
+        self._counted = Accounting()  # what the ingest metrics have of this feed
         self.engine = engine
         self.settings = settings
         self.bus = bus
@@ -204,6 +231,10 @@ class LiveFeed:
             tap.forget(mmsis)
 
     def _take(self):
+        acc = self.pipeline.acc
+        ingest_metrics.TOTALS.add(self.source, acc.since(self._counted))
+        self._counted = Accounting()
+        self._counted.merge(acc)
         return self.pipeline.take(), [tap.take() for tap in self.taps]
 
     def _write(self, taken) -> None:

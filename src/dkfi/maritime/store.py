@@ -3,29 +3,89 @@
 The database holds the latest position and static data of each MMSI (what the map shows);
 Parquet holds every accepted position, one folder per UTC day, each file sorted by time, so late
 and out-of-order data (satellite AIS) lands in its day in time order and is read back sorted.
+
+The history is append-only, so a file imported twice would be stored twice: the database also keeps
+the fingerprint (size and SHA-256) of every imported file (:class:`~dkfi.maritime.models.ImportedFile`),
+and an import asks :meth:`Store.previous_import` first.
 """
 from __future__ import annotations
 
+import hashlib
+import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import String, select
 from sqlalchemy.engine import Engine
 
 from dkfi.core.db import session_scope
 from dkfi.core.labels import AIS_DEFAULT, Label
-from dkfi.maritime.models import Vessel
+from dkfi.maritime.models import ImportedFile, IngestRun, Vessel
 from dkfi.maritime.records import POSITION_SCHEMA, STATIC_SCHEMA, Position, Static
 
 _DAY = 86_400
+
+
+def _text_limits(model) -> dict[str, int]:
+    return {c.key: c.type.length for c in model.__table__.columns if isinstance(c.type, String) and c.type.length}
+
+
+# PostgreSQL refuses text longer than its column (SQLite stores it): every text a source brings is cut to fit
+_VESSEL_TEXT = _text_limits(Vessel)
+_RUN_TEXT = _text_limits(IngestRun)
+_FILE_TEXT = _text_limits(ImportedFile)
+
+
+def _fit(limits: dict[str, int], field: str, value):
+    n = limits.get(field)
+    return value[:n] if n is not None and type(value) is str and len(value) > n else value
 _STATIC_FIELDS = ("name", "imo", "callsign", "ship_type", "length", "width", "draught", "destination", "eta")
 _POS_FIELDS = ("lat", "lon", "sog", "cog", "heading", "nav_status", "rot", "source")
 
 
 def _dt(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, tz=timezone.utc)
+
+
+class FileFingerprint:
+    """Size and SHA-256 of a file's bytes; the hash is computed in a background thread as soon as this is made.
+
+    Hashing reads the whole file (about 1.4 GB/s), which would add a tenth to an import's time if it ran first.
+    An import needs the hash before it starts only when a file of the same size was imported before (two equal
+    files have equal sizes); otherwise the hash is made while the file is imported, and waited for only to
+    record it at the end."""
+
+    _BLOCK = 1 << 20
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.size = self.path.stat().st_size
+        self._digest: str | None = None
+        self._error: OSError | None = None
+        self._thread = threading.Thread(target=self._hash, name=f"sha256 {self.path.name}", daemon=True)
+        self._thread.start()
+
+    def _hash(self) -> None:
+        h = hashlib.sha256()
+        try:
+            with open(self.path, "rb") as f:
+                while block := f.read(self._BLOCK):  # hashlib and read release the GIL for blocks this size
+                    h.update(block)
+        except OSError as exc:
+            self._error = exc
+            return
+        self._digest = h.hexdigest()
+
+    @property
+    def sha256(self) -> str:
+        """The hex digest (waits for the hash); OSError when the file could not be read."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._digest is not None
+        return self._digest
 
 
 def _ts(dt: datetime | None) -> float | None:
@@ -117,6 +177,40 @@ class Store:
             return pl.DataFrame(schema=STATIC_SCHEMA).lazy()
         return pl.scan_parquet(files)
 
+    # ---- imported files ---------------------------------------------------------------------
+    def previous_import(self, fp: FileFingerprint) -> ImportedFile | None:
+        """The earlier import of a file with the same bytes, if any (detached from its session)."""
+        with session_scope(self.engine) as s:
+            if s.scalar(select(ImportedFile.id).where(ImportedFile.size == fp.size).limit(1)) is None:
+                return None  # no file of this size: no need to wait for the hash
+            found = s.scalar(select(ImportedFile).where(ImportedFile.sha256 == fp.sha256))
+            if found is not None:
+                s.expunge(found)
+            return found
+
+    def record_import(self, run: IngestRun, fp: FileFingerprint | None, received: int, accepted: int) -> None:
+        """Store the ingest run and, with ``fp``, remember that the file's records are in the history (a forced
+        re-import updates the entry). OSError when the file could not be hashed (the run is stored)."""
+        for f in ("source", "format"):
+            setattr(run, f, _fit(_RUN_TEXT, f, getattr(run, f)))
+        with session_scope(self.engine) as s:
+            s.add(run)
+        if fp is None:
+            return
+        digest = fp.sha256
+        with session_scope(self.engine) as s:
+            entry = s.scalar(select(ImportedFile).where(ImportedFile.sha256 == digest))
+            if entry is None:
+                entry = ImportedFile(sha256=digest, size=fp.size)
+                entry.set_label(self.label, self.owner_nation)
+                s.add(entry)
+            entry.path = _fit(_FILE_TEXT, "path", run.source)
+            entry.format = _fit(_FILE_TEXT, "format", run.format)
+            entry.imported = run.finished or run.started
+            entry.run_id = run.id
+            entry.received = received
+            entry.accepted = accepted
+
     # ---- latest state -----------------------------------------------------------------------
     def upsert_latest(self, positions: dict[int, Position], statics: dict[int, Static]) -> None:
         """Merge newer positions and static data into the vessel table; older data never wins."""
@@ -137,8 +231,8 @@ class Store:
                         if cur is None or p.ts >= cur:
                             v.time = _dt(p.ts)
                             for f in _POS_FIELDS:
-                                setattr(v, f, getattr(p, f))
-                            v.station = str(p.station)
+                                setattr(v, f, _fit(_VESSEL_TEXT, f, getattr(p, f)))
+                            v.station = _fit(_VESSEL_TEXT, "station", str(p.station))
                     st = statics.get(mmsi)
                     if st is not None:
                         cur = _ts(v.static_time)
@@ -146,8 +240,8 @@ class Store:
                         for f in _STATIC_FIELDS:
                             val = getattr(st, f)
                             if val is not None and (newer or getattr(v, f) is None):
-                                setattr(v, f, val)
+                                setattr(v, f, _fit(_VESSEL_TEXT, f, val))
                         if newer:
                             v.static_time = _dt(st.ts)
                         if v.station in (None, "UNKNOWN"):
-                            v.station = str(st.station)
+                            v.station = _fit(_VESSEL_TEXT, "station", str(st.station))

@@ -11,4 +11,5 @@ DOMAIN = Domain(
     routers=("dkfi.sharing.api:router", "dkfi.sharing.export_api:router", "dkfi.sharing.federation_api:router"),
     cli=(CliGroup("export", "dkfi.cli.export:app"), CliGroup("federation", "dkfi.cli.federation:app")),
     install=("dkfi.sharing.outbox:install",),
+    extensions={"core.metrics": ("dkfi.sharing.metrics:families",)},  # outbox depth per partner
 )

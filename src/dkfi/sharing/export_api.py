@@ -32,7 +32,7 @@ class TakIn(BaseModel):
     layer: str = Field(..., max_length=32, description="vessels | alerts")
     server: str = Field(..., max_length=300, description="one of DKFI_TAK_SERVERS, e.g. tcp://127.0.0.1:8087")
     stale: int = Field(default=exports.DEFAULT_STALE_S, ge=1, le=7 * 86400,
-                       description="seconds after start that TAK treats an event as stale")
+                       description="seconds after the event is sent that TAK treats it as stale")
     start: Literal["record", "now"] = Field(default="record", description="event start: the record's time or now")
     status: list[str] | None = Field(default=None, max_length=8, description="alerts only: these statuses")
 
@@ -83,7 +83,7 @@ def export_geojson(layer: str, session: UserSession, status: Annotated[str | Non
 def export_cot(
     layer: str,
     session: UserSession,
-    stale: Annotated[int, Query(ge=1, le=7 * 86400, description="seconds from start to stale")] =
+    stale: Annotated[int, Query(ge=1, le=7 * 86400, description="seconds from the event's time (now) to stale")] =
     exports.DEFAULT_STALE_S,
     start: Annotated[Literal["record", "now"], Query(description="event start: the record's time or now")] = "record",
     status: Annotated[str | None, _status_q()] = None,

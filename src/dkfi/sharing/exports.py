@@ -31,8 +31,12 @@ speed/>`` (speed in metres per second).
 
 * uid: ``dkfi-<node nation>-<kind>-<id>`` (:func:`record_uid`), stable across exports, so a TAK client moves the
   marker instead of adding one.
-* time: when the event was generated (now). start: the record's time, or now with ``start="now"`` (replays of
-  old recordings). stale: start + ``stale_s`` (default 300 s): TAK hides a marker whose data is older than that.
+* time: when the event is made (now). start: the record's time (the age of the data), or now with
+  ``start="now"``. stale: the later of time and start, plus ``stale_s`` (default 300 s) (:func:`stale_time`).
+  TAK compares stale with its own clock and drops an event that is stale on arrival, so stale follows the time
+  the event is sent, never the data's time: an export of a 2013 recording shows for ``stale_s`` like a live
+  one, and a feed (``dkfi export tak --repeat``) keeps its markers while it sends them and lets them go
+  ``stale_s`` after it stops. One rule for files, the API and TAK streams, all made by :func:`cot_event`.
 
 A CoT file (and ``GET /api/export/{layer}.cot``) is one XML document: ``<events count="n">`` holding first
 the combined ``<__dkfi_label>`` and then one ``<event>`` per record. A TAK stream sends each ``<event>`` as
@@ -162,13 +166,19 @@ def label_element(label: Label, owner: str, created: datetime | None = None,
     return el
 
 
+def stale_time(now: datetime, start: datetime, stale_s: float) -> datetime:
+    """When an event made at ``now`` about data valid from ``start`` goes stale: ``stale_s`` after the later of
+    the two (so after its ``time`` and its ``start``, whatever the age of the data; see the module doc)."""
+    return max(aware(now), aware(start)) + timedelta(seconds=stale_s)
+
+
 def cot_event(uid: str, cot_type: str, lat: float, lon: float, *, now: datetime, start: datetime, stale_s: float,
               label: Label, owner: str, callsign: str, remarks: str, label_created: datetime | None = None,
               label_reviewed: datetime | None = None, course: float | None = None, speed_ms: float | None = None,
               link: tuple[str, str] | None = None) -> ET.Element:
     """One CoT ``<event>`` element (see the module doc for the fields)."""
     ev = ET.Element("event", {"version": "2.0", "uid": _clean(uid), "type": cot_type, "time": cot_time(now),
-                              "start": cot_time(start), "stale": cot_time(start + timedelta(seconds=stale_s)),
+                              "start": cot_time(start), "stale": cot_time(stale_time(now, start, stale_s)),
                               "how": HOW})
     ET.SubElement(ev, "point", {"lat": _num(lat), "lon": _num(lon), "hae": UNKNOWN, "ce": UNKNOWN, "le": UNKNOWN})
     detail = ET.SubElement(ev, "detail")
@@ -261,6 +271,22 @@ def _layer(layer: str, fmt: str, known: tuple[str, ...]):
 def _options(spec, kw: dict, common: tuple[str, ...]) -> dict:
     """The keyword options a layer takes: the common ones and those it declares (others are not its own)."""
     return {k: v for k, v in kw.items() if k in common or k in spec.options}
+
+
+#: extension point: ``f(layer) -> str | None``, why an export of one of a domain's layers may hold nothing and how
+#: records get there (the CLI says it under an empty export)
+EMPTY_HINTS = "sharing.empty_export_hints"
+
+
+def empty_hint(layer: str) -> str | None:
+    """What the domain of ``layer`` says about an empty export of it (:data:`EMPTY_HINTS`), if anything."""
+    from dkfi.core import registry
+
+    for hint in registry.extensions(EMPTY_HINTS):
+        text = hint(layer)
+        if text:
+            return text
+    return None
 
 
 def geojson(session: Session, layer: str, **kw) -> dict:

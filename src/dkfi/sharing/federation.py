@@ -18,7 +18,7 @@ import logging
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
@@ -214,9 +214,22 @@ def _iso(v) -> str | None:
 def status(session: Session, node: Node) -> dict:
     """Per partner: pending and delivered rows, last delivery, last error; and what was applied from partners.
 
-    Runs in the caller's session (a user's session sees only what its label filter allows: this node's own
-    outbox, for users of this node's nation)."""
+    The partners and their endpoints are this node's configuration, not labelled rows: in a user's session only
+    admins of this node's own nation may read them (:class:`~dkfi.core.access.AccessDenied` otherwise, recorded
+    in the audit log; the caller commits it). The rows are read in the caller's session, so its label filter
+    applies as well. The node's own sessions (the CLI) read everything."""
+    from dkfi.core import audit
+    from dkfi.core.access import AccessDenied, check, principal_of_session
     from dkfi.sharing.federation_inbox import applied_summary
+
+    p = principal_of_session(session)
+    if p is not None and not p.system:
+        check(p, "admin")
+        if p.nation != node.nation:
+            audit.record(session, "read", "federation", "status", decision="deny",
+                         detail={"reason": f"not an admin of the node's nation {node.nation}"})
+            raise AccessDenied(f"{p.name} ({p.nation}): the federation status of the {node.nation} node is for "
+                               f"admins of {node.nation} only")
 
     rows = session.execute(
         select(OutboxItem.partner, OutboxItem.delivered_at.is_(None), func.count(OutboxItem.id),
@@ -329,15 +342,16 @@ def federation_parts(settings, engine: Engine):
     return deliverer, inbox
 
 
-def run_with_federation(app, host: str, port: int, log_level: str = "warning") -> None:
-    """Serve ``app``; with partners configured, also deliver the outbox and serve the inbox (mutual TLS)."""
+def run_with_federation(app, host: str, port: int, log_level: str = "warning", **server: Any) -> None:
+    """Serve ``app``; with partners configured, also deliver the outbox and serve the inbox (mutual TLS).
+    ``server``: further uvicorn settings of the web server (proxy headers: ``dkfi.cli.serve.server_options``)."""
     import uvicorn
 
     from dkfi.core.config import get_settings
 
     settings = get_settings()
     if not outbox.parse_partners(settings.partners, settings.federation_transport):
-        uvicorn.run(app, host=host, port=port, log_level=log_level)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, **server)
         return
     engine = app.state.engine
     deliverer, inbox = federation_parts(settings, engine)
@@ -346,7 +360,7 @@ def run_with_federation(app, host: str, port: int, log_level: str = "warning") -
     async def main() -> None:
         from dkfi.sharing.federation_inbox import NatsInbox
 
-        web = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level))
+        web = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, **server))
         stop = asyncio.Event()
         tasks = [asyncio.create_task(deliverer.run(stop))]
         if inbox is not None:

@@ -10,6 +10,22 @@ keeps no copy of what it may not hold), and records claiming this node's own nat
 A received record is forwarded onward only to partners whose nation is in its releasable-to (never back to its
 origin or to the sender).
 
+Provenance (who may send which record). A record's origin is its owner nation. A partner S may send this node a
+change of a record of origin O only when:
+
+1. O is not this node's nation (a node never receives its own records back);
+2. O is S (S's own record), or the record's label releases it to S (S is in its releasable-to: O shared it with
+   S, and S passes it on as the label allows, as this node's inbox does with what it receives). An upsert of
+   another nation's record that its label does not release to the sender is refused, with the whole batch
+   (HTTP 422, or the JetStream messages terminated): no legitimate node sends one;
+3. a withdrawal of O's record by S != O removes only a copy S delivered (this node's state of that record names
+   S as its last sender). Any other such withdrawal is skipped and counted, leaving no tombstone, so a third node
+   can neither delete nor block what it did not give (O's own withdrawal reaches this node directly).
+
+Every item is checked before anything is applied: sequence numbers are integers from 1 to 2^63-1, the label
+parses, and each field of the record fits its column (type, integer range, text length, dates); a batch with a
+malformed item is refused whole, naming the item and field (:class:`Refused`), and the refusal is an audit entry.
+
 :func:`create_inbox_app` is the HTTPS inbox (``POST /federation/inbox``), served by :func:`inbox_server` with
 mutual TLS: uvicorn requires a client certificate signed by the configured CA, and the sender's nation is the
 certificate's common name (a body that claims another sender is refused). :class:`NatsInbox` consumes the
@@ -21,19 +37,21 @@ import asyncio
 import json
 import logging
 import ssl
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from fastapi import Body, FastAPI, HTTPException, Request
-from sqlalchemy import select, tuple_
+from fastapi import FastAPI, HTTPException, Request
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Float, Integer, Numeric, SmallInteger, String, \
+    select, tuple_
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from dkfi.core.labels import Classification, Label, parse_releasable
+from dkfi.core.labels import Classification, Label, parse_classification, parse_releasable
 from dkfi.sharing import outbox
 from dkfi.sharing.models import FederationApplied
 from dkfi.sharing.outbox import UPSERT, WITHDRAW, Node
+from dkfi.sharing.schemas import SEQ_MAX, FederationBatchIn
 
 log = logging.getLogger(__name__)
 
@@ -58,29 +76,127 @@ def _set_label(rec, lab: dict) -> None:
     rec.label_reviewed = _dt(lab.get("reviewed"))
 
 
-def _check_item(it: dict, node: Node) -> tuple[str, str, str, int, str, dict]:
+def _column_problem(col, value: Any) -> str | None:
+    """Why ``value`` cannot be stored in ``col`` (None when it can): the column's type, as declared, read once."""
+    if value is None:
+        return None if col.nullable or col.primary_key else "may not be empty"
+    t = col.type
+    if isinstance(t, JSON):
+        return None
+    if isinstance(t, Boolean):
+        return None if isinstance(value, bool) else f"expected true or false, got {type(value).__name__}"
+    if isinstance(t, (Integer, BigInteger, SmallInteger)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            return f"expected an integer, got {type(value).__name__}"
+        bound = 2**15 if isinstance(t, SmallInteger) else 2**63 if isinstance(t, BigInteger) else 2**31
+        return None if -bound <= value < bound else f"{value} is out of range ({-bound} to {bound - 1})"
+    if isinstance(t, (Float, Numeric)):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and value == value \
+            and value not in (float("inf"), float("-inf"))
+        return None if ok else f"expected a finite number, got {value!r:.40}"
+    if isinstance(t, (DateTime, Date)):
+        if not isinstance(value, str):
+            return f"expected an ISO 8601 date or time, got {type(value).__name__}"
+        try:
+            (datetime if isinstance(t, DateTime) else date).fromisoformat(value)
+        except ValueError:
+            return f"{value[:40]!r} is not an ISO 8601 date or time"
+        return None
+    if isinstance(t, String):
+        if not isinstance(value, str):
+            return f"expected text, got {type(value).__name__}"
+        if t.length is not None and len(value) > t.length:
+            return f"text of {len(value)} characters is longer than {t.length}"
+    return None
+
+
+def _check_label(lab: Any) -> str | None:
+    if not isinstance(lab, dict):
+        return "label: expected an object"
     try:
-        op, seq, payload = it["op"], int(it["seq"]), it["payload"]
+        parse_classification(lab["classification"])
+        parse_releasable(",".join(lab.get("releasable_to") or ()))
+        Label(categories=tuple(lab.get("categories") or ()))
+        for when in ("created", "reviewed"):
+            if lab.get(when) is not None:
+                datetime.fromisoformat(lab[when])
+    except KeyError as exc:
+        return f"label: {exc.args[0]} missing"
+    except (TypeError, ValueError) as exc:
+        return f"label: {exc}"
+    return None
+
+
+def _check_item(it: Any, node: Node, sender: str, index: int = 0) -> tuple[str, str, str, int, str, dict]:
+    """An item of a partner's batch, checked (see the module doc); :class:`Refused` names the item and reason."""
+    where = f"item {index}"
+    try:
+        op, seq, payload = it["op"], it["seq"], it["payload"]
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise ValueError(f"seq: expected an integer, got {type(seq).__name__}")
+        if not 1 <= seq <= SEQ_MAX:
+            raise ValueError(f"seq {seq} is out of range (1 to {SEQ_MAX})")
         rtype, origin, key = payload["record_type"], outbox._nation(payload["origin"]), str(payload["key"])
         owner = outbox._nation(payload["label"]["owner_nation"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise Refused(f"malformed item: {exc}") from None
+        raise Refused(f"malformed {where}: {exc.args[0] if isinstance(exc, KeyError) else exc}"
+                      + (" missing" if isinstance(exc, KeyError) else "")) from None
     if op not in (UPSERT, WITHDRAW):
-        raise Refused(f"unknown op {op!r}")
+        raise Refused(f"{where}: unknown op {op!r} (upsert or withdraw)")
     if rtype not in outbox.REGISTRY:
-        raise Refused(f"record type {rtype!r} is not federated here")
+        raise Refused(f"{where}: record type {rtype!r} is not federated here")
+    what = f"{where} ({rtype} {key[:80]})"
     if owner != origin:
-        raise Refused(f"{rtype} {key}: origin {origin} is not the owner {owner}")
+        raise Refused(f"{what}: origin {origin} is not the owner {owner}")
     if origin == node.nation:
-        raise Refused(f"{rtype} {key}: a record of this node's own nation {origin} cannot be received")
+        raise Refused(f"{what}: a record of this node's own nation {origin} cannot be received")
+    lab = payload["label"]
+    problem = _check_label(lab)
+    if problem is not None:
+        raise Refused(f"{what}: {problem}")
+    rel = set(parse_releasable(",".join(lab.get("releasable_to") or ())))
+    if op == UPSERT and origin != sender and sender not in rel:
+        raise Refused(f"{what}: origin {origin}, sent by {sender}: a partner passes on another nation's record only "
+                      f"when its label releases it to that partner (releasable_to: {', '.join(sorted(rel)) or 'none'})")
+    spec = outbox.REGISTRY[rtype]
+    problem = _column_problem(getattr(spec.model, spec.key_attr).property.columns[0], spec.local_key(origin, key))
+    if problem is not None:
+        raise Refused(f"{what}: key: {problem}")
+    if op == UPSERT:
+        fields = payload.get("fields") or {}
+        if not isinstance(fields, dict):
+            raise Refused(f"{what}: fields: expected an object")
+        cols = {c.key: c for c in spec.table.columns}
+        for name, value in fields.items():
+            col = cols.get(name)
+            problem = _column_problem(col, value) if col is not None else None
+            if problem is not None:
+                raise Refused(f"{what}: field {name}: {problem}")
     return op, rtype, origin, seq, key, payload
+
+
+def _refusal_audited(engine: Engine, node: Node, sender: str, exc: Refused) -> None:
+    """Keep a refused batch in the audit log (who sent what that was not accepted)."""
+    from dkfi.core import audit
+
+    try:
+        with engine.begin() as conn:
+            audit.append(conn, actor=f"node {sender}", actor_nation=sender, action="receive",
+                         object_type="federation", object_id=sender, decision="deny",
+                         detail={"reason": str(exc)[:1000]}, owner_nation=node.nation)
+    except Exception as err:  # noqa: BLE001 - the refusal stands whether or not it could be logged
+        log.warning("federation refusal from %s not audited: %s", sender, err)
 
 
 def apply_items(engine: Engine, node: Node, sender: str, items: list[dict]) -> dict:
     """Apply a partner's batch in one transaction; returns counts (``applied``, ``skipped``, ``withdrawn``,
     ``refused`` — upserts that do not release the record to this node, applied as withdrawals)."""
     sender = outbox._nation(sender)
-    checked = sorted((_check_item(it, node) for it in items), key=lambda t: t[3])
+    try:
+        checked = sorted((_check_item(it, node, sender, i) for i, it in enumerate(items)), key=lambda t: t[3])
+    except Refused as exc:
+        _refusal_audited(engine, node, sender, exc)
+        raise
     counts = {"applied": 0, "skipped": 0, "withdrawn": 0, "refused": 0, "forwarded": 0}
     if not checked:
         return counts
@@ -128,6 +244,11 @@ def apply_items(engine: Engine, node: Node, sender: str, items: list[dict]) -> d
                 log.warning("%s %s from %s is not releasable to %s: applied as a withdrawal", rtype, key, sender,
                             node.nation)
                 op = WITHDRAW
+            if op == WITHDRAW and origin != sender and (st is None or st.sender != sender):
+                counts["skipped"] += 1  # a third node withdraws only what it delivered (module doc, rule 3)
+                log.warning("%s %s of %s: withdrawal from %s, which did not deliver this node's copy: skipped",
+                            rtype, key, origin, sender)
+                continue
             if op == UPSERT:
                 new = rec is None
                 if new:
@@ -240,24 +361,21 @@ def create_inbox_app(database_url: str | None = None, node: Node | None = None, 
         return {"nation": node.nation, "status": "ok"}
 
     @app.post("/federation/inbox")
-    def inbox(request: Request, body: dict = Body(...)) -> dict:
+    def inbox(request: Request, body: FederationBatchIn) -> dict:
         cert = request.scope.get("state", {}).get(PEER_STATE_KEY)
         certified = peer_nation(cert)
         if require_peer_cert and certified is None:
             raise HTTPException(403, "no node certificate naming a nation")
         try:
-            sender = outbox._nation(str(body.get("sender", "")))
+            sender = outbox._nation(body.sender)
         except ValueError:
             raise HTTPException(422, "sender is not a nation code") from None
         if certified is not None and certified != sender:
             raise HTTPException(403, f"certificate of {certified} may not post as {sender}")
         if node.partners and sender not in node.partners:
             raise HTTPException(403, f"{sender} is not a partner of {node.nation}")
-        items = body.get("items")
-        if not isinstance(items, list):
-            raise HTTPException(422, "items must be a list")
         try:
-            return apply_items(engine, node, sender, items)
+            return apply_items(engine, node, sender, [it.model_dump() for it in body.items])
         except Refused as exc:
             raise HTTPException(422, str(exc)) from None
 
@@ -337,31 +455,7 @@ class NatsInbox:
                     continue
                 idle = 0.0
                 log.debug("federation: fetched %d messages", len(msgs))
-                by_sender: dict[str, list[dict]] = {}
-                for m in msgs:
-                    body = json.loads(m.data)
-                    by_sender.setdefault(body["sender"], []).extend(body["items"])
-                try:
-                    for sender, items in by_sender.items():
-                        if self.node.partners and outbox._nation(sender) not in self.node.partners:
-                            log.warning("federation message from %s (not a partner) dropped", sender)
-                            continue
-                        counts = await asyncio.to_thread(apply_items, self.engine, self.node, sender, items)
-                        log.debug("federation: applied %s", counts)
-                        self.applied += counts["applied"]
-                except Refused as exc:
-                    log.error("federation message refused: %s", exc)
-                    for m in msgs:
-                        await m.term()
-                    continue
-                except Exception as exc:  # the database is away: let JetStream redeliver
-                    log.warning("federation apply failed (will be redelivered): %s", exc)
-                    for m in msgs:
-                        await m.nak(delay=1.0)
-                    continue
-                for m in msgs:
-                    await m.ack()
-                log.debug("federation: acked %d messages", len(msgs))
+                await self._handle(msgs)
         finally:
             # not drain(): it waits out the pull subscription's pending request (30 s); the acks are flushed
             try:
@@ -370,3 +464,55 @@ class NatsInbox:
                 log.warning("federation: flushing acks to NATS failed: %s", exc)
             await nc.close()
         return self.applied
+
+    def _read(self, msg) -> tuple[str, list] | None:
+        """A message's sender and items, or None when it is not a federation message from a partner."""
+        try:
+            body = json.loads(msg.data)
+            sender, items = outbox._nation(str(body["sender"])), body["items"]
+        except (ValueError, KeyError, TypeError) as exc:
+            log.error("federation message on %s is not a batch (terminated): %s", msg.subject, exc)
+            return None
+        if not isinstance(items, list):
+            log.error("federation message from %s: items is not a list (terminated)", sender)
+            return None
+        if self.node.partners and sender not in self.node.partners:
+            log.warning("federation message from %s (not a partner) dropped", sender)
+            return None
+        return sender, items
+
+    async def _handle(self, msgs: list) -> None:
+        """Apply one fetch, per sender: a batch refused as a whole is retried message by message, so only the
+        refused messages are terminated; a database failure leaves them to JetStream's redelivery."""
+        by_sender: dict[str, list[tuple[Any, list]]] = {}
+        for m in msgs:
+            read = self._read(m)
+            if read is None:
+                await m.term()
+                continue
+            by_sender.setdefault(read[0], []).append((m, read[1]))
+        for sender, group in by_sender.items():
+            try:
+                await self._apply(sender, group)
+            except Refused:
+                for m, items in group:
+                    try:
+                        await self._apply(sender, [(m, items)])
+                    except Refused as exc:
+                        log.error("federation message from %s refused (terminated): %s", sender, exc)
+                        await m.term()
+                    except Exception as exc:  # the database is away: let JetStream redeliver
+                        log.warning("federation apply failed (will be redelivered): %s", exc)
+                        await m.nak(delay=1.0)
+            except Exception as exc:  # the database is away: let JetStream redeliver
+                log.warning("federation apply failed (will be redelivered): %s", exc)
+                for m, _items in group:
+                    await m.nak(delay=1.0)
+
+    async def _apply(self, sender: str, group: list[tuple[Any, list]]) -> None:
+        items = [it for _m, its in group for it in its]
+        counts = await asyncio.to_thread(apply_items, self.engine, self.node, sender, items)
+        log.debug("federation: applied %s", counts)
+        self.applied += counts["applied"]
+        for m, _items in group:
+            await m.ack()

@@ -1,6 +1,8 @@
 """API types of the sharing domain."""
 from __future__ import annotations
 
+from typing import Any, Literal
+
 from pydantic import BaseModel, Field
 
 from dkfi.core.records import LabelOut
@@ -45,3 +47,22 @@ class AuditOut(BaseModel):
     detail: dict
     hash: str
     label: dict
+
+
+SEQ_MAX = 2**63 - 1  # sequence numbers are stored as BIGINT
+
+
+class FederationItemIn(BaseModel):
+    """One change in a partner's batch: the originator's sequence number, the operation and the record."""
+
+    seq: int = Field(ge=1, le=SEQ_MAX, strict=True,
+                     description=f"the originator's sequence number of this change, 1 to {SEQ_MAX}")
+    op: Literal["upsert", "withdraw"]
+    payload: dict[str, Any] = Field(description="record_type, origin, key, label and (upserts) fields")
+
+
+class FederationBatchIn(BaseModel):
+    """What a partner node posts to ``/federation/inbox``."""
+
+    sender: str = Field(max_length=16, description="the sending node's nation (its certificate's common name)")
+    items: list[FederationItemIn]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.table import Table
+
+from dkfi.cli.console import print_table, table
 
 app = typer.Typer(help="Simulate realistic Baltic AIS traffic (NMEA) with incidents modelled on the real cases, "
                        "and their ground truth.", no_args_is_help=True)
@@ -18,12 +19,10 @@ def list_() -> None:
     """The named scenarios and the incidents each injects."""
     from dkfi.sim import scenarios as sim
 
-    t = Table(title="scenarios")
-    t.add_column("scenario")
-    t.add_column("incidents")
+    t = table("scenario", "incidents", keep=("scenario",), title="scenarios")
     for name, incidents in sim.SCENARIOS.items():
         t.add_row(name, "; ".join(f"{i}: {sim.INCIDENTS[i]['note']}" for i in incidents) or "none (background)")
-    Console().print(t)
+    print_table(t)
 
 
 @app.command()

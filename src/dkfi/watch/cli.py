@@ -8,8 +8,8 @@ from typing import List, NoReturn, Optional
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from dkfi.cli.console import print_table, table, when
 from dkfi.core.records import record_label
 from dkfi.maritime.formats import FORMATS
 
@@ -91,6 +91,7 @@ def replay(
         progress.update(task, completed=len(records))
     runner.finish()
     alerts = runner.alerts()
+    database = None
     if save:
         from dkfi.core.config import get_settings
         from dkfi.core.db import get_engine, session_scope
@@ -98,17 +99,47 @@ def replay(
         settings = get_settings()
         with session_scope(get_engine(settings.effective_database_url)) as s:
             watch.save_alerts(s, alerts, settings.nation)
+        database = settings.effective_database_url
     if as_json:
         for a in alerts:
             typer.echo(json.dumps(a.as_dict(), separators=(",", ":")))
-        return
-    t = Table(title=f"{len(alerts)} alerts from {len(records):,} records")
-    for c in ("start", "kind", "mmsi", "asset", "severity", "score", "summary"):
-        t.add_column(c)
+    else:
+        _alerts_table(alerts, len(records))
+    err.print(_where_alerts_went(len(alerts), database), markup=False, highlight=False)
+
+
+def _where_alerts_went(n: int, database: str | None) -> str:
+    """The last line of a replay: a replay only shows its alerts unless ``--save`` stores them (in ``database``),
+    and the commands that read alerts (``dkfi watch alerts``, ``dkfi export ... alerts``, the web pages) see
+    stored ones only."""
+    if database is not None:
+        return (f"{n} alerts stored in {_without_password(database)} (new ones as 'new'; known ones refreshed): "
+                "dkfi watch alerts lists them, dkfi export geojson alerts exports them")
+    if not n:
+        return "0 alerts: nothing to store"
+    return (f"{n} alerts shown, not stored: run the replay again with --save to keep them (dkfi watch alerts, "
+            "dkfi export ... alerts and the alerts page read stored alerts only)")
+
+
+def _without_password(url: str) -> str:
+    """The database URL to print: its password masked."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL SQLAlchemy reads: say nothing of it rather than print a secret
+        return "the database"
+
+
+def _alerts_table(alerts, records: int) -> None:
+    """The replay's alerts as a table (or one record per alert where the terminal is narrow)."""
+    t = table("start UTC", "kind", "mmsi", "asset", "severity", "score", "summary",
+              keep=("start UTC", "kind", "mmsi", "severity", "score"), right=("score",),
+              title=f"{len(alerts)} alerts from {records:,} records")
     for a in alerts:
-        d = a.as_dict()
-        t.add_row(d["start"], a.kind, str(a.mmsi), a.asset or "", a.severity, f"{a.score:.0f}", d["summary"])
-    Console().print(t)
+        t.add_row(when(a.start), a.kind, str(a.mmsi), a.asset or "", a.severity, f"{a.score:.0f}", a.summary())
+    print_table(t)
 
 
 @app.command("assets")
@@ -167,12 +198,17 @@ def alerts_(
                                        "start": r.start.isoformat(), "severity": r.severity, "score": r.score,
                                        "status": r.status, "summary": r.summary}))
             return
-        t = Table(title=f"{len(rows)} alerts")
-        for c in ("id", "start", "kind", "mmsi", "severity", "status", "summary"):
-            t.add_column(c)
+        if not rows and not (status or kind):
+            from dkfi.watch.exports import empty_export_hint
+
+            err.print(f"no stored alerts; {empty_export_hint('alerts')}", markup=False, highlight=False)
+            return
+        t = table("id", "start UTC", "kind", "mmsi", "severity", "status", "summary",
+                  keep=("id", "start UTC", "kind", "mmsi", "severity", "status"), right=("id",),
+                  title=f"{len(rows)} alerts")
         for r in rows:
-            t.add_row(str(r.id), str(r.start)[:19], r.kind, str(r.mmsi), r.severity, r.status, r.summary)
-        Console().print(t)
+            t.add_row(str(r.id), when(r.start), r.kind, str(r.mmsi), r.severity, r.status, r.summary)
+        print_table(t)
 
 
 @app.command()
@@ -301,8 +337,11 @@ def lists_show(as_json: bool = typer.Option(False, "--json", help="entries as JS
                 typer.echo(json.dumps({"list": r.list_name, "mmsi": r.mmsi, "imo": r.imo, "name": r.name,
                                        "reason": r.reason, "label": record_label(r)}))
             return
-        table = Table("list", "owner", "entries", "highest label", "imported")
+        if not rows:
+            typer.echo("no stored watch lists (dkfi watch lists import FILE)")
+            return
+        t = table("list", "owner", "entries", "highest label", "imported UTC",
+                  keep=("owner", "entries", "highest label", "imported UTC"), right=("entries",))
         for d in lists_summary(rows):
-            table.add_row(d["name"], d["owner_nation"], str(d["entries"]), d["classification"],
-                          d["added"].strftime("%Y-%m-%d %H:%M") if d["added"] else "")
-        Console().print(table if rows else "no stored watch lists (dkfi watch lists import FILE)")
+            t.add_row(d["name"], d["owner_nation"], str(d["entries"]), d["classification"], when(d["added"]))
+        print_table(t)

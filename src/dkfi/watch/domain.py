@@ -30,5 +30,7 @@ DOMAIN = Domain(
     streams=(Stream("/api/stream/alerts", "maritime.alerts", "dkfi.watch.models:AlertRecord",
                     "dkfi.watch.service:summary_dict"),),
     checks=("dkfi.watch.live:check_options",),
-    extensions={"maritime.feed_taps": ("dkfi.watch.live:feed_taps",)},
+    extensions={"maritime.feed_taps": ("dkfi.watch.live:feed_taps",),
+                "sharing.empty_export_hints": ("dkfi.watch.exports:empty_export_hint",),
+                "core.metrics": ("dkfi.watch.metrics:families",)},  # alerts raised by kind
 )

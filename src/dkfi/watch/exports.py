@@ -84,6 +84,15 @@ def alerts_geojson(session: Session, *, statuses: Iterable[str] | None = None,
     return collection("alerts", features, labels, now)
 
 
+def empty_export_hint(layer: str) -> str | None:
+    """Under an alerts export that holds none (``sharing.empty_export_hints``): where alerts come from, since a
+    replay shows its alerts without storing them unless asked."""
+    if layer != "alerts":
+        return None
+    return ("exports hold stored alerts only: the live watch (dkfi watch live, dkfi serve) stores them as they "
+            "happen; dkfi watch replay FILE shows alerts without storing them, run it with --save to keep them")
+
+
 @lru_cache(maxsize=1)
 def _bundled_assets() -> tuple[dict, ...]:
     """The packaged Baltic asset set (open data), loaded like the watch loads it."""

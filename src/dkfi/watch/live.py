@@ -9,8 +9,12 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
+from sqlalchemy import select
+
 from dkfi.core.db import session_scope
+from dkfi.watch import metrics as alert_metrics
 from dkfi.watch import service as watch
+from dkfi.watch.models import AlertRecord
 from dkfi.watch.late import Reviser
 
 log = logging.getLogger(__name__)
@@ -98,13 +102,18 @@ class WorkerTap:
 
 
 def store_alerts(engine, nation: str, alerts: list, withdrawn: list) -> list[tuple[str, dict]]:
-    """Store new and changed alerts and withdrawals in one transaction; the bus messages to publish."""
+    """Store new and changed alerts and withdrawals in one transaction; the bus messages to publish. The alerts
+    stored for the first time are counted, by kind, in the watch's metrics once the transaction has committed."""
     if not (alerts or withdrawn):
         return []
     with session_scope(engine) as s:
+        keys = [a["key"] for a in alerts]
+        known = set(s.scalars(select(AlertRecord.key).where(AlertRecord.key.in_(keys)))) if keys else set()
         recs = watch.save_alerts(s, alerts, nation)
+        raised = [a["kind"] for a in alerts if a["key"] not in known]
         recs += watch.withdraw(s, withdrawn)
         summaries = [watch.summary_dict(r) for r in recs]
+    alert_metrics.TOTALS.add(raised)
     return [(watch.ALERTS_SUBJECT, m) for m in summaries]
 
 

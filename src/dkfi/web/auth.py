@@ -1,4 +1,11 @@
-"""Logging in: the token endpoint of the API and the login/logout pages (rate limited, audited)."""
+"""Logging in: the token endpoint of the API and the login/logout pages (rate limited, audited).
+
+Failed logins are limited per account name (``DKFI_LOGIN_ATTEMPTS``, from any address) and per client address
+(``DKFI_LOGIN_ATTEMPTS_PER_ADDRESS``, for any name) within ``DKFI_LOGIN_WINDOW_S``; over either the answer is 429
+with ``Retry-After`` and the password is not checked. The client address is the connection's, or the one a
+configured proxy forwards (``DKFI_TRUSTED_PROXIES``; nobody by default). Successful logins are audit entries;
+failed ones are folded per address and window (:class:`dkfi.core.identity.FailedLogins`).
+"""
 from __future__ import annotations
 
 import secrets
@@ -12,7 +19,7 @@ from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from dkfi.core import audit
-from dkfi.core.identity import AuthError, LoginLimiter, Principal, authenticate, issue_token
+from dkfi.core.identity import AuthError, FailedLogins, LoginLimiter, Principal, authenticate, issue_token
 from dkfi.core.security import CSRF_COOKIE, SESSION_COOKIE, PrincipalDep, client_addr
 
 router = APIRouter(tags=["auth"])
@@ -30,30 +37,62 @@ def _limiter(request: Request) -> LoginLimiter:
     lim = getattr(request.app.state, "login_limiter", None)
     if lim is None:
         s = request.app.state.settings
-        lim = request.app.state.login_limiter = LoginLimiter(s.login_attempts, s.login_window_s)
+        lim = request.app.state.login_limiter = LoginLimiter(s.login_attempts, s.login_window_s,
+                                                             s.login_attempts_per_address)
     return lim
 
 
+def failed_logins(app) -> FailedLogins:
+    """The node's failed-login aggregator (one per application)."""
+    agg = getattr(app.state, "failed_logins", None)
+    if agg is None:
+        agg = app.state.failed_logins = FailedLogins(app.state.settings.login_window_s)
+    return agg
+
+
+def write_entries(conn, entries: list[dict]) -> None:
+    for entry in entries:
+        audit.append(conn, **entry)
+
+
+def flush_failed_logins(app, final: bool = False) -> int:
+    """Write the summaries of failed-login windows that have ended (all of them when ``final``); their number."""
+    agg = failed_logins(app)
+    entries = agg.drain() if final else agg.due()
+    if entries:
+        try:
+            with app.state.engine.begin() as conn:
+                write_entries(conn, entries)
+        except Exception:
+            agg.unwritten(entries)  # kept for the next turn
+            raise
+    return len(entries)
+
+
 def _login(request: Request, username: str, password: str) -> Principal:
-    """Rate-limited password check; every attempt goes to the audit log."""
+    """Rate-limited password check, audited (failures folded per address and window)."""
     addr = client_addr(request)
-    lim = _limiter(request)
+    lim, agg = _limiter(request), failed_logins(request.app)
     wait = lim.retry_after(username, addr)
     if wait > 0:
-        raise HTTPException(429, f"too many failed logins for {username!r} from {addr}; retry in {int(wait) + 1} s",
-                            headers={"Retry-After": str(int(wait) + 1)})
+        entries = agg.failed(addr, username, "too many failed logins", refused=True)
+        if entries:
+            with request.app.state.engine.begin() as conn:
+                write_entries(conn, entries)
+        raise HTTPException(429, f"too many failed logins for {username[:128]!r} or from {addr}; "
+                                 f"retry in {int(wait) + 1} s", headers={"Retry-After": str(int(wait) + 1)})
     with Session(request.app.state.engine, expire_on_commit=False) as s:
         try:
             p = authenticate(s, username, password)
         except AuthError as exc:
+            s.rollback()
             lim.failed(username, addr)
-            audit.append(s.connection(), actor=username[:128] or "?", actor_nation="???", action="login",
-                         object_type="app_user", object_id=username[:128], decision="deny", remote=addr,
-                         detail={"reason": str(exc)})
+            write_entries(s.connection(), agg.failed(addr, username, str(exc)))
             s.commit()
             raise HTTPException(401, "unknown user or wrong password",
                                 headers={"WWW-Authenticate": "Bearer"}) from None
         lim.succeeded(username, addr)
+        write_entries(s.connection(), agg.succeeded(addr))
         audit.append(s.connection(), actor=p.name, actor_nation=p.nation, action="login", object_type="app_user",
                      object_id=p.name, remote=addr, owner_nation=p.nation)
         s.commit()

@@ -14,14 +14,17 @@ Units and conversions:
 * ``sog`` 1023 / 102.3, ``cog`` 3600 / 360, ``heading`` 511 are "not available" -> None; other values
   outside 0..102.2 knots, 0..360 degrees, 0..359 are rejected as out of range;
 * ``draught`` decimetres -> metres (0 = n/a); ``refA+refB`` = length, ``refC+refD`` = width (0 = n/a);
-  ``imo`` 0 -> None; ``type`` 0 -> None;
+  ``imo`` 0 or outside 1..2^30-1 (the AIS field) -> None; ``type`` 0 -> None;
 * ``eta`` is the packed AIS field (month << 16 | day << 11 | hour << 6 | minute) -> "MM-DDTHH:MM";
   None when any part is "not available" (month 0, day 0, hour 24, minute 60) or the value is the
   Digitraffic default 2460;
 * The station kind is what the MMSI implies (Digitraffic does not say whether a ship is class A
   or B); ``msg_type`` is 0 (the AIS message type is not carried).
 
-Every MQTT message, JSON line, GeoJSON feature or array element is one unit.
+Every MQTT message, JSON line, GeoJSON feature or array element is one unit. A JSON line longer than
+:data:`~dkfi.maritime.records.MAX_LINE` (never read whole) or nested deeper than Python's JSON reader
+allows is one ``malformed_json`` unit; a damaged compressed file yields what was read and an
+:class:`~dkfi.maritime.records.Unreadable` for the rest.
 """
 from __future__ import annotations
 
@@ -33,12 +36,15 @@ import math
 import ssl
 import time
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, AsyncIterator, Iterable, Iterator
 from urllib.parse import unquote, urlsplit
 
 from dkfi.maritime.mmsi import is_valid_mmsi, station_for_mmsi
 from dkfi.maritime.records import (
+    IMO_MAX,
+    MAX_LINE,
     REASON_BAD_JSON,
     REASON_BAD_TIMESTAMP,
     REASON_INVALID_MMSI,
@@ -52,6 +58,8 @@ from dkfi.maritime.records import (
     Rejected,
     Static,
     Station,
+    Unreadable,
+    WHITE_SPACE,
     clean_text,
 )
 
@@ -78,14 +86,11 @@ class _Bad(Exception):
 def _number(v: Any) -> float | None:
     if v is None or isinstance(v, bool):
         return None
-    if isinstance(v, (int, float)):
+    if not isinstance(v, (int, float, str)):
+        return None
+    try:
         f = float(v)
-    elif isinstance(v, str):
-        try:
-            f = float(v)
-        except ValueError:
-            return None
-    else:
+    except (ValueError, OverflowError):  # not a number, or an integer beyond any float
         return None
     return f if math.isfinite(f) else None
 
@@ -148,10 +153,10 @@ def _location(mmsi: int, p: dict, source: str, ts: float | None = None) -> Posit
     if ts is None:
         ts = _epoch(p.get("time"))
     if ts is None:
-        raise _Bad(REASON_BAD_TIMESTAMP, f"time {p.get('time')!r}: missing or not in 1980-2100")
+        raise _Bad(REASON_BAD_TIMESTAMP, f"time {_short(p.get('time'))}: missing or not in 1980-2100")
     lat, lon = _number(p.get("lat")), _number(p.get("lon"))
     if lat is None or lon is None or lat == 91.0 or lon == 181.0:
-        raise _Bad(REASON_NO_POSITION, f"lat {p.get('lat')!r} lon {p.get('lon')!r}")
+        raise _Bad(REASON_NO_POSITION, f"lat {_short(p.get('lat'))} lon {_short(p.get('lon'))}")
     if not (-90.0 <= lat <= 90.0 and -180.0 <= lon <= 180.0):
         raise _Bad(REASON_OUT_OF_RANGE, f"lat {lat} lon {lon}")
     sog = _number(p.get("sog"))
@@ -168,7 +173,7 @@ def _location(mmsi: int, p: dict, source: str, ts: float | None = None) -> Posit
             raise _Bad(REASON_OUT_OF_RANGE, f"cog {cog}")
     heading = _int_or_none(p.get("heading"))
     if p.get("heading") is not None and heading is None:
-        raise _Bad(REASON_OUT_OF_RANGE, f"heading {p.get('heading')!r}")
+        raise _Bad(REASON_OUT_OF_RANGE, f"heading {_short(p.get('heading'))}")
     if heading == 511:
         heading = None
     elif heading is not None and not 0 <= heading <= 359:
@@ -188,18 +193,18 @@ def _dimension(a: Any, b: Any) -> float | None:
     if x is None and y is None:
         return None
     total = (x or 0.0) + (y or 0.0)
-    return total if total > 0 else None
+    return total if 0 < total < math.inf else None  # two huge parts add up to infinity
 
 
 def _metadata(mmsi: int, p: dict, source: str) -> Static:
     ts = _epoch(p.get("timestamp"))
     if ts is None:
-        raise _Bad(REASON_BAD_TIMESTAMP, f"timestamp {p.get('timestamp')!r}: missing or not in 1980-2100")
+        raise _Bad(REASON_BAD_TIMESTAMP, f"timestamp {_short(p.get('timestamp'))}: missing or not in 1980-2100")
     imo = _int_or_none(p.get("imo"))
     ship_type = _int_or_none(p.get("type", p.get("shipType")))
     draught = _number(p.get("draught"))
     return Static(
-        ts=ts, mmsi=mmsi, name=_text(p.get("name")), imo=imo if imo and imo > 0 else None,
+        ts=ts, mmsi=mmsi, name=_text(p.get("name")), imo=imo if imo is not None and 0 < imo <= IMO_MAX else None,
         callsign=_text(p.get("callSign")),
         ship_type=ship_type if ship_type is not None and 1 <= ship_type <= 99 else None,
         length=_dimension(p.get("refA"), p.get("refB")), width=_dimension(p.get("refC"), p.get("refD")),
@@ -210,23 +215,43 @@ def _metadata(mmsi: int, p: dict, source: str) -> Static:
     )
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits, few enough to be a number of ours (int() refuses long ones and reads other scripts' digits)."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def _mmsi(v: Any) -> int:
     if isinstance(v, bool):
-        raise _Bad(REASON_INVALID_MMSI, f"mmsi {v!r}")
-    if isinstance(v, str) and v.strip().isdigit():
+        raise _Bad(REASON_INVALID_MMSI, f"mmsi {_short(v)}")
+    if isinstance(v, str) and _digits(v.strip()):
         v = int(v.strip())
     if not isinstance(v, int) or not is_valid_mmsi(v):
-        raise _Bad(REASON_INVALID_MMSI, f"mmsi {v!r}")
+        raise _Bad(REASON_INVALID_MMSI, f"mmsi {_short(v)}")
     return v
+
+
+def _short(v: Any) -> str:
+    """The value as a detail shows it: short, and only scalars (a nested value is named by its type)."""
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 64:
+        return f"a {v.bit_length()}-bit integer"  # repr of a long one is slow, and refused past 4,300 digits
+    text = repr(v) if isinstance(v, (str, int, float, bool, type(None))) else type(v).__name__
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json(text: bytes | str, what: str) -> Any:
+    """``json.loads``, every failure a ``malformed_json`` rejection (a deep nesting too: RecursionError)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise _Bad(REASON_BAD_JSON, f"{what} nested too deeply to read") from None
+    except (ValueError, TypeError) as e:
+        raise _Bad(REASON_BAD_JSON, f"{what} not JSON ({str(e)[:120]})") from None
 
 
 def _load(payload: bytes | str | dict) -> dict:
     if isinstance(payload, dict):
         return payload
-    try:
-        obj = json.loads(payload)
-    except (ValueError, TypeError) as e:
-        raise _Bad(REASON_BAD_JSON, f"payload not JSON ({e})") from None
+    obj = _json(payload, "payload")
     if not isinstance(obj, dict):
         raise _Bad(REASON_BAD_JSON, f"payload not a JSON object: {type(obj).__name__}")
     return obj
@@ -234,15 +259,18 @@ def _load(payload: bytes | str | dict) -> dict:
 
 def parse_message(topic: str, payload: bytes | str | dict, *, source: str = "digitraffic") -> Item:
     """One Digitraffic MQTT message as a Position, Static, Consumed (status) or Rejected. Never raises."""
+    if not isinstance(topic, str):
+        return Rejected(REASON_UNKNOWN_SENTENCE, 1, f"{source}: topic not a string: {type(topic).__name__}")
+    where = topic if len(topic) <= 100 else topic[:97] + "..."
     try:
-        parts = str(topic).strip("/").split("/")
+        parts = topic.strip("/").split("/")
         if parts[0] == "vessels-v2" and len(parts) == 2 and parts[1] == "status":
             _load(payload)
             return Consumed(1, "status")
         v1 = parts[0] == "vessels" and len(parts) == 3 and parts[2] in ("locations", "metadata")
         if not (v1 or (parts[0] == "vessels-v2" and len(parts) == 3 and parts[2] in ("location", "metadata"))):
             raise _Bad(REASON_UNKNOWN_SENTENCE, "unknown topic")
-        if not parts[1].isdigit():
+        if not _digits(parts[1]):
             raise _Bad(REASON_UNKNOWN_SENTENCE, "no MMSI in topic")
         mmsi = _mmsi(int(parts[1]))
         p = _load(payload)
@@ -257,9 +285,9 @@ def parse_message(topic: str, payload: bytes | str | dict, *, source: str = "dig
             return _location(mmsi, p, source)
         return _metadata(mmsi, p, source)
     except _Bad as e:
-        return Rejected(e.reason, 1, f"{source} {topic}: {e.detail}")
+        return Rejected(e.reason, 1, f"{source} {where}: {e.detail}")
     except Exception as e:  # never raise
-        return Rejected(REASON_BAD_JSON, 1, f"{source} {topic}: {type(e).__name__}: {e}")
+        return Rejected(REASON_BAD_JSON, 1, f"{source} {where}: {type(e).__name__}: {str(e)[:200]}")
 
 
 def _feature(f: dict, source: str, mmsi: int | None = None) -> Item:
@@ -275,7 +303,7 @@ def _feature(f: dict, source: str, mmsi: int | None = None) -> Item:
         p["lon"], p["lat"] = coords[0], coords[1]
     ts = _epoch(props.get("timestampExternal", props.get("timestamp")))
     if ts is None:
-        raise _Bad(REASON_BAD_TIMESTAMP, f"timestamp {props.get('timestampExternal', props.get('timestamp'))!r}: "
+        raise _Bad(REASON_BAD_TIMESTAMP, f"timestamp {_short(props.get('timestampExternal', props.get('timestamp')))}: "
                                          "missing or not in 1980-2100")
     return _location(mmsi, p, source, ts=ts)
 
@@ -311,8 +339,25 @@ def _open_text(path: Path):
 
         z = zipfile.ZipFile(path)
         names = [i for i in z.infolist() if not i.is_dir()]
+        if not names:
+            z.close()
+            raise zipfile.BadZipFile("no file in the zip archive")
         return io.TextIOWrapper(z.open(names[0]), encoding="utf-8", errors="replace")
     return open(path, "r", encoding="utf-8", errors="replace")
+
+
+def _lines(f) -> Iterator[str | int]:
+    """The lines of a text stream (ended by CR, LF or CRLF); a line longer than MAX_LINE is never held whole:
+    its length (an int) stands for it, and the JSON Lines reader refuses it as one unit."""
+    cap = MAX_LINE + 1
+    while line := f.readline(cap):
+        if len(line) < cap or line[-1] == "\n":
+            yield line
+            continue
+        size = len(line)
+        while (more := f.readline(cap)) and more[-1] != "\n":
+            size += len(more)
+        yield size + len(more.rstrip("\r\n"))
 
 
 def read_digitraffic(path, *, source: str | None = None) -> Iterator[Item]:
@@ -321,44 +366,72 @@ def read_digitraffic(path, *, source: str | None = None) -> Iterator[Item]:
     locations or a JSON array of REST vessel metadata objects."""
     path = Path(path)
     src = source or f"digitraffic:{path.name}"
+    try:
+        yield from _read(path, src)
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:  # what was read before is kept
+        yield Unreadable(f"{path.name}: file damaged or unreadable ({exc!r}); the rest is unreadable")
+
+
+def _line_item(line: str | int, lineno: int, src: str) -> Item:
+    """The item of one JSON line."""
+    if isinstance(line, int):
+        return Rejected(REASON_BAD_JSON, 1, f"{src}: line {lineno}: longer than {MAX_LINE:,} characters "
+                                            f"({line:,}), not read")
+    try:
+        o = _json(line, "line")
+    except _Bad as e:
+        return Rejected(e.reason, 1, f"{src}: line {lineno}: {e.detail}")
+    return _element(o, src)
+
+
+def _read(path: Path, src: str) -> Iterator[Item]:
     with _open_text(path) as f:
+        # the first line decides: a record on a line of its own starts JSON Lines; anything else is one document
+        # (a REST response is often one line of megabytes, so this line is read whole, as the document would be)
         first = ""
-        for line in f:
-            if line.strip():
+        lineno = 0
+        while line := f.readline():
+            lineno += 1
+            if line.strip(WHITE_SPACE):
                 first = line
                 break
         if not first:
             return
         head = first.lstrip("\ufeff").strip()
-        obj: Any = None
         is_line = False
+        obj: Any = None
         if head.startswith("{"):
             try:
                 obj = json.loads(head)
                 is_line = isinstance(obj, dict) and ("topic" in obj or "mmsi" in obj or obj.get("type") == "Feature")
+            except RecursionError:  # a line nested this deep is no document's first line
+                is_line = True
             except ValueError:
-                is_line = False
+                pass
         if is_line:  # JSON Lines
-            yield _element(obj, src)
-            for line in f:
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    o = json.loads(line)
-                except ValueError as e:
-                    yield Rejected(REASON_BAD_JSON, 1, f"{src}: line not JSON ({e})")
-                    continue
-                yield _element(o, src)
+            yield _element(obj, src) if isinstance(obj, dict) else _line_item(head, lineno, src)
+            for line in _lines(f):
+                lineno += 1
+                if isinstance(line, str):
+                    line = line.strip(WHITE_SPACE)
+                    if not line:
+                        continue
+                yield _line_item(line, lineno, src)
             return
         text = first + f.read()
     try:
-        doc = json.loads(text.lstrip("\ufeff"))
-    except ValueError as e:
-        yield Rejected(REASON_BAD_JSON, 1, f"{src}: not JSON ({e})")
+        doc = _json(text.lstrip("\ufeff"), "file")
+    except _Bad as e:
+        yield Rejected(e.reason, 1, f"{src}: {e.detail}")
         return
     if isinstance(doc, dict) and doc.get("type") == "FeatureCollection":
-        for feat in doc.get("features") or []:
+        features = doc.get("features")
+        if features is None:
+            features = []
+        if not isinstance(features, list):
+            yield Rejected(REASON_BAD_JSON, 1, f"{src}: features not a list: {type(features).__name__}")
+            return
+        for feat in features:
             yield _element(feat if isinstance(feat, dict) else None, src)
     elif isinstance(doc, list):
         for el in doc:

@@ -20,8 +20,14 @@ Every other unit is accepted: it yields a position row when it has a valid posit
 when it carries any static information (name, IMO, call sign, ship type, dimensions, draught,
 destination, ETA), or both.
 
-Blank lines are not units. Quoted fields are understood; a newline inside a quoted field is not
-(the DMA files have none).
+Blank lines (nothing but white space, as for every source) are not units. Lines end at LF or CRLF,
+or at CR in a file whose first line ends with a lone CR. Quoted fields are understood; a newline
+inside a quoted field is not (the DMA files have none). A line that is not valid UTF-8 is a
+``malformed_row``.
+
+A (member) file without the columns needed (time, MMSI, latitude, longitude), or a compressed
+stream that breaks off, yields an :class:`~dkfi.maritime.records.Unreadable` naming it, after the
+batches of what could be read; the other members of a zip are read on.
 
 Speed: a block is first read with typed columns (MMSI as integer, the kinematic fields as
 floats), which is about as fast as reading the CSV at all; only where that fails (a field that is
@@ -37,12 +43,13 @@ import re
 import zipfile
 import zlib
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator, Union
 
 import polars as pl
 
 from dkfi.maritime.mmsi import MMSI_MAX, MMSI_MIN
 from dkfi.maritime.records import (
+    IMO_MAX,
     POSITION_SCHEMA,
     REASON_BAD_ROW,
     REASON_BAD_TIMESTAMP,
@@ -52,6 +59,8 @@ from dkfi.maritime.records import (
     STATIC_SCHEMA,
     Batch,
     Station,
+    Unreadable,
+    WHITE_SPACE,
 )
 
 if TYPE_CHECKING:
@@ -88,6 +97,7 @@ _COLUMNS = {
     "d": "d",
 }
 _REQUIRED = ("timestamp", "mmsi", "lat", "lon")
+_REQUIRED_NAMES = {"timestamp": "Timestamp", "mmsi": "MMSI", "lat": "Latitude", "lon": "Longitude"}
 
 _SENTINEL = "\x01"   # appended as an extra field to every line to count its fields
 _TS_FORMAT = "%d/%m/%Y %H:%M:%S"
@@ -115,6 +125,13 @@ _NAV_EXACT = {
 }
 
 
+def _small_number(digits: str) -> int | None:
+    """The value of a string of ASCII digits when below 1000, else None (a 5,000-digit "ship type" is no code,
+    and int() refuses strings that long)."""
+    v = digits.lstrip("0")
+    return int(v or "0") if len(v) <= 3 else None
+
+
 def nav_status_code(text: str | None) -> int | None:
     """AIS navigational status 0..15 for a DMA text (tolerant of case, spacing and spelling)."""
     if text is None:
@@ -124,8 +141,9 @@ def nav_status_code(text: str | None) -> int | None:
         return None
     if t in _NAV_EXACT:
         return _NAV_EXACT[t]
-    if t.isdigit() and int(t) <= 15:
-        return int(t)
+    if t.isdigit():
+        v = _small_number(t)
+        return v if v is not None and v <= 15 else None
     # keyword fallbacks for spelling variants
     if "engine" in t:
         return 0
@@ -185,8 +203,8 @@ def ship_type_code(text: str | None, cargo_type: str | None = None) -> int | Non
     if not t:
         return None
     if t.isdigit():
-        v = int(t)
-        return v if 1 <= v <= 99 else None
+        v = _small_number(t)
+        return v if v is not None and 1 <= v <= 99 else None
     code = _SHIP_TYPE.get(t)
     if code is None and t not in _SHIP_TYPE:
         for key, value in _SHIP_TYPE.items():  # "Cargo ship", "Tanker - hazardous" ...
@@ -247,7 +265,7 @@ def _header_names(line: str) -> list[str]:
 def looks_like_dma_csv(first_bytes: bytes) -> bool:
     """True when the bytes start with a DMA aisdk CSV header (plain, or gzip/zip compressed)."""
     head = _decompressed_head(first_bytes)
-    line = head.split(b"\n", 1)[0].decode("utf-8", "replace")
+    line = next(iter(head.splitlines()), b"").decode("utf-8", "replace")
     names = set(_header_names(line))
     return {"timestamp", "mmsi", "latitude", "longitude"} <= names and (
         "type of mobile" in names or "navigational status" in names)
@@ -255,31 +273,99 @@ def looks_like_dma_csv(first_bytes: bytes) -> bool:
 
 # --- reading ---------------------------------------------------------------------------------
 
-def _open_streams(path: Path) -> Iterator[IO[bytes] | gzip.GzipFile]:
-    """Binary streams of the CSV content: the file, its gzip content or each CSV in a zip."""
+_DAMAGE = (OSError, EOFError, zlib.error, zipfile.BadZipFile)  # what a broken file or compressed stream raises
+_Stream = Union[IO[bytes], gzip.GzipFile]
+
+
+def _open_streams(path: Path) -> Iterator[tuple[str, _Stream]]:
+    """(name, binary stream) of the CSV content: the file, its gzip content or each CSV in a zip."""
     with open(path, "rb") as f:
         magic = f.read(4)
     if magic[:2] == b"\x1f\x8b":
         with gzip.open(path, "rb") as g:
-            yield g
+            yield path.name, _lf_lines(g)
     elif magic == b"PK\x03\x04":
         with zipfile.ZipFile(path) as z:
             members = [i for i in z.infolist() if not i.is_dir()]
             csvs = [i for i in members if i.filename.lower().endswith(".csv")] or members
             for info in csvs:
                 with z.open(info) as m:
-                    yield m
+                    yield f"{path.name}:{info.filename}", _lf_lines(m)
     else:
         with open(path, "rb") as f:
-            yield f
+            yield path.name, _lf_lines(f)
 
 
-def _blocks(stream: IO[bytes] | gzip.GzipFile, batch_rows: int) -> Iterator[bytes]:
-    """Blocks of whole lines, about ``batch_rows`` lines each."""
+class _CrToLf(io.RawIOBase):
+    """A byte stream whose CR and CRLF line ends read as LF."""
+
+    def __init__(self, raw: _Stream) -> None:
+        self.raw = raw
+        self.cr = False  # the last byte given was a CR: an LF right after it belongs to it
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while True:
+            data = self.raw.read(len(b))
+            if not data:
+                return 0
+            if self.cr and data[:1] == b"\n":
+                data = data[1:]
+            if not data:
+                self.cr = False
+                continue
+            self.cr = data[-1:] == b"\r"
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            b[:len(data)] = data
+            return len(data)
+
+
+def _lf_lines(stream: _Stream) -> _Stream:
+    """The stream itself, or, when its first line ends with a lone CR (a file written with CR line ends), the
+    stream with CR read as LF. (CRLF is understood where blocks are read; LF files keep their fast path.)"""
+    peek = getattr(stream, "peek", None)
+    head = peek(1 << 16)[: 1 << 16] if peek is not None else b""
+    cr, lf = head.find(b"\r"), head.find(b"\n")
+    if cr < 0 or (0 <= lf < cr) or head[cr + 1:cr + 2] == b"\n":
+        return stream
+    return io.BufferedReader(_CrToLf(stream), buffer_size=1 << 20)
+
+
+def _read_some(stream: _Stream, n: int, errors: list[BaseException]) -> bytes:
+    """Up to ``n`` bytes; a stream that breaks off ends early, with what it gave kept and the error noted."""
+    read = getattr(stream, "read1", stream.read)  # one underlying read at a time: little is lost at a break
+    parts: list[bytes] = []
+    got = 0
+    while got < n:
+        try:
+            chunk = read(min(n - got, 1 << 20))
+        except _DAMAGE as exc:
+            errors.append(exc)
+            break
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def _read_line(stream: _Stream, errors: list[BaseException]) -> bytes:
+    try:
+        return stream.readline()
+    except _DAMAGE as exc:
+        errors.append(exc)
+        return b""
+
+
+def _blocks(stream: _Stream, batch_rows: int, errors: list[BaseException]) -> Iterator[bytes]:
+    """Blocks of whole lines, about ``batch_rows`` lines each; a stream that breaks off (a truncated gzip) ends
+    the blocks after what it gave, with the error in ``errors``."""
     est = _EST_LINE_BYTES
     # a plain file is read in one piece per block (no copying to complete the last line)
-    seekable = isinstance(stream, io.BufferedReader) and stream.seekable()
-    while True:
+    seekable = isinstance(stream, io.BufferedReader) and isinstance(stream.raw, io.FileIO) and stream.seekable()
+    while not errors:
         want = max(batch_rows * est, 1 << 16)
         if seekable:
             start = stream.tell()
@@ -288,9 +374,9 @@ def _blocks(stream: IO[bytes] | gzip.GzipFile, batch_rows: int) -> Iterator[byte
             stream.seek(start)
             data = stream.read(want + rest)
         else:
-            data = stream.read(want)
-            if data and not data.endswith(b"\n"):
-                data += stream.readline()  # complete the last line
+            data = _read_some(stream, want, errors)
+            if data and not data.endswith(b"\n") and not errors:
+                data += _read_line(stream, errors)  # complete the last line
         if not data:
             return
         if not data.endswith(b"\n"):
@@ -345,11 +431,41 @@ def _parse_block(block: bytes, n_fields: int) -> pl.DataFrame:
         df = df.with_columns(
             pl.when(pl.col("__over").is_null()).then(pl.col("__end")).otherwise(None).alias("__end")
         ).drop("__over")
-    if b"\n\n" in block or block.startswith(b"\n"):
-        # blank lines (",<sentinel>" after marking) are not units
-        blank_end = "c1" if n_fields > 1 else "__end"
-        df = df.filter(~(pl.col("c0").is_null() & pl.col(blank_end).eq(_SENTINEL).fill_null(False)))
-    return df
+    # blank lines (",<sentinel>" after marking, or white space and the sentinel) are not units
+    blank_end = "c1" if n_fields > 1 else "__end"
+    blank = pl.col("c0").is_null() | (pl.col("c0").str.strip_chars(WHITE_SPACE) == "")
+    return df.filter(~(blank & pl.col(blank_end).eq(_SENTINEL).fill_null(False)))
+
+
+_BAD_LINE = b"\x02"  # stands for a line that is not UTF-8: one field, so a malformed row
+
+
+def _utf8_lines(block: bytes) -> bytes:
+    """The block with each line that is not valid UTF-8 replaced by a one-field line (a malformed row): Polars
+    refuses a whole read for one bad byte. Checked in pieces of about 1 MB, line by line only in a bad piece."""
+    if block.isascii():
+        return block
+    out: list[bytes] = []
+    pos, n = 0, len(block)
+    while pos < n:
+        end = block.find(b"\n", min(pos + (1 << 20), n) - 1)
+        end = n if end < 0 else end + 1
+        piece = block[pos:end]
+        try:
+            piece.decode("utf-8")
+        except UnicodeDecodeError:
+            piece = b"\n".join(line if _is_utf8(line) else _BAD_LINE for line in piece.split(b"\n"))
+        out.append(piece)
+        pos = end
+    return b"".join(out)
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 # --- typed frames ------------------------------------------------------------------------------
@@ -446,7 +562,7 @@ def _typed_frames(block: bytes, layout: _Layout, split: bool = True) -> list[pl.
             for piece in _pieces(block):
                 out.extend(_typed_frames(piece, layout, split=False))
             return out
-    return [_parse_block(block, layout.n_fields).select(layout.careful_select)]
+    return [_parse_block(_utf8_lines(block), layout.n_fields).select(layout.careful_select)]
 
 
 # --- converting ----------------------------------------------------------------------------------
@@ -502,7 +618,7 @@ def _per_value(frame: pl.DataFrame, col: str, fn: Callable[[pl.Expr], pl.Expr], 
 
 def _imo(col: pl.Expr) -> pl.Expr:
     imo = col.str.strip_chars().str.strip_prefix("IMO").str.strip_chars().cast(pl.Int64, strict=False)
-    return pl.when(imo > 0).then(imo)
+    return pl.when((imo > 0) & (imo <= IMO_MAX)).then(imo)
 
 
 def _eta(col: pl.Expr) -> pl.Expr:
@@ -521,7 +637,7 @@ def _num(col: str) -> pl.Expr:
 
 
 def _dim(expr: pl.Expr) -> pl.Expr:
-    return pl.when(expr > 0).then(expr).otherwise(None)
+    return pl.when((expr > 0) & expr.is_finite()).then(expr).otherwise(None)  # "1e400" reads as infinity
 
 
 def _ship_type_expr(base: pl.DataFrame) -> pl.Expr:
@@ -646,36 +762,53 @@ class _Converter:
         return Batch(positions=positions, statics=statics, rejected=rejected, units=units)
 
 
-def read_dma_csv(path, *, source: str | None = None, batch_rows: int = 1_000_000) -> Iterator[Batch]:
+def read_dma_csv(path, *, source: str | None = None, batch_rows: int = 1_000_000) -> Iterator[Batch | Unreadable]:
     """:class:`Batch` es of at most ``batch_rows`` rows from a DMA aisdk CSV (plain, .gz or .zip).
 
-    Raises ValueError when a (member) file has no recognisable DMA header.
+    A (member) file without a DMA header, or a compressed stream that breaks off, gives an
+    :class:`Unreadable` naming it (after the batches of what was read); other zip members are read on.
     """
     path = Path(path)
     if batch_rows < 1:
         raise ValueError("batch_rows must be positive")
     source = source or f"dma-csv:{path.name}"
-    for stream in _open_streams(path):
-        header = stream.readline()
-        while header and not header.strip():
-            header = stream.readline()
-        if not header:
-            continue
-        names = _header_names(header.decode("utf-8", "replace"))
-        cols = {i: _COLUMNS[n] for i, n in enumerate(names) if n in _COLUMNS}
-        if not all(r in cols.values() for r in _REQUIRED):
-            raise ValueError(f"{path}: not a DMA aisdk CSV (header {header[:120]!r})")
-        # first occurrence of a name wins
-        seen: dict[str, int] = {}
-        for i, ours in cols.items():
-            seen.setdefault(ours, i)
-        layout = _Layout(len(names), {i: ours for ours, i in seen.items()})
-        convert = _Converter(source)
-        for block in _blocks(stream, batch_rows):
-            frames = _typed_frames(block, layout)
-            df = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal")
-            del frames
-            for off in range(0, df.height, batch_rows):
-                part = df.slice(off, batch_rows)
-                if part.height:
-                    yield convert(part)
+    try:
+        for name, stream in _open_streams(path):
+            yield from _read_stream(stream, name, source, batch_rows)
+    except _DAMAGE as exc:  # the file or a zip member could not be opened
+        yield Unreadable(f"{path.name}: damaged or unreadable ({exc!r}); the rest is unreadable")
+
+
+def _read_stream(stream: _Stream, name: str, source: str, batch_rows: int) -> Iterator[Batch | Unreadable]:
+    errors: list[BaseException] = []
+    header = _read_line(stream, errors)
+    while header and not header.strip():
+        header = _read_line(stream, errors)
+    if errors:
+        yield Unreadable(f"{name}: compressed stream damaged before the header ({errors[0]!r})")
+        return
+    if not header:
+        return
+    names = _header_names(header.decode("utf-8", "replace"))
+    cols = {i: _COLUMNS[n] for i, n in enumerate(names) if n in _COLUMNS}
+    missing = [_REQUIRED_NAMES[r] for r in _REQUIRED if r not in cols.values()]
+    if missing:
+        yield Unreadable(f"{name}: not a DMA aisdk CSV: no {', '.join(missing)} column in the header "
+                         f"{header[:120]!r}")
+        return
+    # first occurrence of a name wins
+    seen: dict[str, int] = {}
+    for i, ours in cols.items():
+        seen.setdefault(ours, i)
+    layout = _Layout(len(names), {i: ours for ours, i in seen.items()})
+    convert = _Converter(source)
+    for block in _blocks(stream, batch_rows, errors):
+        frames = _typed_frames(block, layout)
+        df = frames[0] if len(frames) == 1 else pl.concat(frames, how="diagonal")
+        del frames
+        for off in range(0, df.height, batch_rows):
+            part = df.slice(off, batch_rows)
+            if part.height:
+                yield convert(part)
+    for exc in errors:
+        yield Unreadable(f"{name}: compressed stream damaged ({exc!r}); the rest is unreadable")

@@ -41,12 +41,16 @@ import time
 from dataclasses import dataclass
 from typing import AsyncIterator, Callable
 
+from dkfi.maritime.records import MAX_LINE as _MAX_LINE
+from dkfi.maritime.sources.nmea import overlong_marker
+
 __all__ = ["tcp_lines", "udp_lines", "parse_endpoint", "NetStats", "MAX_LINE", "UDP_QUEUE_LINES"]
 
 log = logging.getLogger(__name__)
 
-MAX_LINE = 64 * 1024
-"""Longest line (bytes, without the line ending) yielded as is; longer ones become a marker."""
+# The longest line (bytes, without the line ending) yielded as is; longer ones become a marker. One cap for every
+# source: the file readers apply it too.
+MAX_LINE = _MAX_LINE
 
 UDP_QUEUE_LINES = 100_000
 """Lines held for a slow consumer of :func:`udp_lines` before new ones are dropped."""
@@ -71,11 +75,6 @@ class NetStats:
     """Datagrams received (UDP)."""
     local_address: tuple | None = None
     """Bound UDP address (``(host, port, ...)``), set once listening: useful with port 0."""
-
-
-def _overlong_marker(head: bytes, size: int) -> bytes:
-    # '<' can start neither an NMEA sentence nor a tag block: the parser rejects it as malformed.
-    return b"<overlong line dropped: %d bytes> " % size + head[:80]
 
 
 # ---- endpoint -----------------------------------------------------------------------------------
@@ -207,7 +206,7 @@ async def tcp_lines(host: str, port: int, *, stop: asyncio.Event | None = None, 
                             continue
                         skipping += nl
                         stats.lines += 1
-                        yield _overlong_marker(head, skipping)
+                        yield overlong_marker(head, skipping)
                         skipping = 0
                         start = nl + 1
                     data = buf + chunk[start:] if buf else chunk[start:]
@@ -221,7 +220,7 @@ async def tcp_lines(host: str, port: int, *, stop: asyncio.Event | None = None, 
                         if len(line) > MAX_LINE:
                             stats.overlong += 1
                             stats.lines += 1
-                            yield _overlong_marker(line, len(line))
+                            yield overlong_marker(line, len(line))
                             continue
                         stats.lines += 1
                         yield line
@@ -235,7 +234,7 @@ async def tcp_lines(host: str, port: int, *, stop: asyncio.Event | None = None, 
                 # connection closed: account for what is left
                 if skipping:
                     stats.lines += 1
-                    yield _overlong_marker(head, skipping)
+                    yield overlong_marker(head, skipping)
                 elif buf.rstrip(b"\r"):
                     stats.lines += 1
                     yield buf.rstrip(b"\r")

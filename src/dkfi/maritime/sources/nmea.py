@@ -1,11 +1,16 @@
 """NMEA 0183 AIS source: ``!xxVDM`` / ``!xxVDO`` sentences, NMEA 4.0 tag blocks, DMA ``$PGHP`` lines.
 
 Accounting: every non-blank input line is accounted exactly once in the ``units`` of the items
-yielded (a line is blank when ``line.strip()`` is empty; :func:`read_nmea` splits files at
-``\\n``). A decoded message's record carries the lines that made it: all parts of a multi-part
+yielded (a line is blank when ``line.strip()`` is empty; :func:`read_nmea` ends lines at CR, LF or
+CRLF). A decoded message's record carries the lines that made it: all parts of a multi-part
 message plus the metadata lines (``$PGHP`` and tag-block-only lines) attached to it. Metadata
 attached to nothing becomes :class:`Consumed`; anything refused becomes :class:`Rejected` whose
 detail names the line number(s). Nothing raises, whatever the input.
+
+A comment line (``#`` first, as in the decoder test files, also after a tag block) is
+``Consumed(1, "comment")``. A line longer than :data:`~dkfi.maritime.records.MAX_LINE` is one
+``Rejected(malformed_sentence)`` unit, refused unread; :func:`read_nmea` and the network listener
+never hold more of it than the cap and pass :func:`overlong_marker` in its place.
 
 Metadata lines attach to the next ``VDM``/``VDO`` sentence (whatever becomes of it). A second
 metadata line of the same kind (a second ``$PGHP`` or a second tag-block-only line) before any
@@ -43,6 +48,8 @@ from pyais.messages import MSG_CLASS as _MSG_CLASS
 
 from dkfi.maritime.normalise import FAST_TYPES, NORMALISED_TYPES, consumed_kind, normalise, position_from_bits
 from dkfi.maritime.records import (
+    COMMENT,
+    MAX_LINE,
     REASON_BAD_CHECKSUM,
     REASON_BAD_TIMESTAMP,
     REASON_DECODE_ERROR,
@@ -52,9 +59,10 @@ from dkfi.maritime.records import (
     Consumed,
     Item,
     Rejected,
+    Unreadable,
 )
 
-__all__ = ["iter_nmea", "read_nmea", "looks_like_nmea", "NmeaParser", "nmea_checksum"]
+__all__ = ["iter_nmea", "read_nmea", "looks_like_nmea", "NmeaParser", "nmea_checksum", "overlong_marker"]
 
 # ---- tables -------------------------------------------------------------------------------------
 
@@ -96,6 +104,8 @@ RECEIVER_STATUS = frozenset({b"PSTT", b"PFEC"})
 def nmea_checksum(data: bytes) -> int:
     """XOR of all bytes (the NMEA checksum of the text between the delimiter and '*')."""
     v = int.from_bytes(data, "little")
+    if len(data) > 128:
+        v = _fold_to_64_bytes(v, len(data))
     while v >> 512:
         v = (v & _M512) ^ (v >> 512)
     v = (v & _M256) ^ (v >> 256)
@@ -104,6 +114,34 @@ def nmea_checksum(data: bytes) -> int:
     v = (v & _M32) ^ (v >> 32)
     v = (v & _M16) ^ (v >> 16)
     return (v & 255) ^ (v >> 8)
+
+
+def _fold_to_64_bytes(v: int, n: int) -> int:
+    """``v`` (``n`` bytes) with its upper half XORed onto its lower half until at most 64 bytes are left.
+
+    Each step costs the current length and halves it, so the whole is linear in ``n``; folding a fixed 64 bytes
+    at a time (as for short lines) would be quadratic: a 2 MB line took 14 s."""
+    while n > 64:
+        low = (n + 1) >> 1  # whole bytes, so byte i and byte i + low are XORed together
+        bits = low << 3
+        v = (v & ((1 << bits) - 1)) ^ (v >> bits)
+        n = low
+    return v
+
+
+_OVERLONG = b"<overlong line dropped: "
+
+
+def overlong_marker(head: bytes, size: int) -> bytes:
+    """The short line that stands for an over-long one of ``size`` bytes starting with ``head``.
+
+    ``<`` starts neither a sentence nor a tag block: the parser refuses it as over-long, one unit."""
+    return _OVERLONG + b"%d bytes> " % size + head[:80]
+
+
+def _overlong(lineno: int, size: int, head: bytes) -> _Reject:
+    return _Reject(REASON_MALFORMED, f"line {lineno}: longer than {MAX_LINE:,} bytes ({size:,} bytes), "
+                                     f"not read: {_show(head)}")
 
 
 _DAYS_CACHE: dict[tuple[int, int, int], int] = {}
@@ -281,6 +319,7 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
     fast = position_from_bits
     t_min = _T_MIN
     t_max = _T_MAX
+    max_line = MAX_LINE
 
     lineno = 0
     # pending metadata (attached to the next VDM/VDO sentence)
@@ -312,6 +351,11 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
                     line = str_(line).encode("latin-1", "replace")
                 except Exception:
                     line = b"?"
+        if len(line) > max_line:  # refused unread, blank or not: one unit
+            lineno += 1
+            r = _overlong(lineno, len(line), line)
+            yield Rejected(r.reason, 1, r.detail)
+            continue
         s = line.strip()
         if not s:
             continue
@@ -361,6 +405,13 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
                 c0 = s[0]
 
             if c0 != 33 and c0 != 36:  # '!' or '$'
+                if c0 == 35:  # '#': a comment, as in test files
+                    yield Consumed(1, COMMENT)
+                    continue
+                if c0 == 60 and s.startswith(_OVERLONG):  # what the file reader or the listener left of a long line
+                    size = s[len(_OVERLONG):].partition(b" ")[0]
+                    raise _overlong(lineno, int(size) if size.isdigit() and len(size) < 20 else 0,
+                                    s.partition(b"> ")[2])
                 raise Reject(REASON_MALFORMED, f"line {lineno}: not an NMEA sentence {_show(s)}")
             star = s.find(b"*")
             body = s[1:star] if star > 0 else s[1:]
@@ -623,7 +674,11 @@ _CHUNK = 1 << 20
 
 
 def _file_lines(path: Path, errors: list[str]) -> Iterator[bytes]:
-    """Lines (split at b'\\n') of a plain or gzip file; a damaged gzip stream ends the lines early."""
+    """Lines of a plain or gzip file, ended by CR, LF or CRLF; a damaged gzip stream ends the lines early.
+
+    A line longer than MAX_LINE is never held whole: its bytes are skipped to its end and
+    :func:`overlong_marker` stands for it (a CRLF cut between two reads leaves an empty line: blank, no unit).
+    """
     import gzip
 
     with open(path, "rb") as raw:
@@ -636,6 +691,8 @@ def _file_lines(path: Path, errors: list[str]) -> Iterator[bytes]:
         else:
             read = raw.read
         carry = b""
+        skipped = 0  # > 0: inside an over-long line, this many bytes so far
+        head = b""
         while True:
             try:
                 chunk = read(_CHUNK)
@@ -644,10 +701,25 @@ def _file_lines(path: Path, errors: list[str]) -> Iterator[bytes]:
                 chunk = b""
             if not chunk:
                 break
-            lines = (carry + chunk).split(b"\n") if carry else chunk.split(b"\n")
-            carry = lines.pop()
+            if skipped:
+                ends = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+                if not ends:
+                    skipped += len(chunk)
+                    continue
+                skipped += min(ends)
+                yield overlong_marker(head, skipped)
+                skipped = 0
+                chunk = chunk[min(ends):]
+            lines = (carry + chunk).splitlines() if carry else chunk.splitlines()
+            carry = b"" if chunk[-1:] in (b"\n", b"\r") else lines.pop()
             yield from lines
-        if carry:
+            if len(carry) > MAX_LINE:
+                skipped = len(carry)
+                head = carry[:80]
+                carry = b""
+        if skipped:
+            yield overlong_marker(head, skipped)
+        elif carry:
             yield carry
 
 
@@ -660,7 +732,7 @@ def read_nmea(path: str | Path, source: str | None = None,
     errors: list[str] = []
     yield from _core(_file_lines(path, errors), src, rt, 100)
     for detail in errors:  # no line is lost from the count: the unreadable rest was never a line
-        yield Rejected(REASON_MALFORMED, 0, detail)
+        yield Unreadable(detail)
 
 
 # a tag block: printable text up to a checksum and the closing backslash (random bytes rarely look like this)
@@ -671,7 +743,7 @@ def looks_like_nmea(first_bytes: bytes) -> bool:
     """True when one of the first lines holds an AIS sentence, a $PGHP line or a tag block."""
     if not first_bytes:
         return False
-    for line in first_bytes.split(b"\n")[:50]:
+    for line in first_bytes.splitlines()[:50]:
         s = line.strip()
         if not s:
             continue

@@ -22,12 +22,31 @@ One detector, four checks; every event has kind ``spoofing`` and names its check
   ``land_inland_m`` to the N, S, E and W (so a coarse coastline or a berth in a harbour does not fire),
   and not within ``land_port_m`` of a port when a port index is given.
 
+What is not spoofing:
+
+* Receiver noise. Two positions closer than ``min_jump_m`` (1 km) are one place, whatever the time between them:
+  that floor is far above what noise moves a report (AIS position accuracy flag: high < 10 m, low > 10 m; GNSS
+  noise and multipath some tens of metres; a long-range type 27 report ~185 m), so noise never makes a jump, a
+  second track, or "two places" (two tracks whose latest positions come within the floor are merged into one,
+  and a two-places episode needs its two places to be out of reach of each other). Times closer than
+  ``min_dt_s`` (1 s) count as 1 s, so a duplicate of the same second is not an infinite speed.
+* Late copies. A report whose position is exactly (to the bit) one this MMSI reported among its last
+  ``late_memory`` (256) distinct positions, and which is out of reach of the latest one, is that old report
+  delivered late and stamped with its arrival time (a receiver or network path that buffers: the labelled DMA
+  drift recording of 538004030 carries ten, each 16 min 57 s behind the ship, 0.95-1.4 km astern). It is where
+  the ship was, not a second place: it is left out of the checks (counted in ``late_copies`` of the vessel's
+  state). A copy within the noise floor passes as noise; when the next report is out of reach of it but not of
+  the report before it, the copy is taken back (:meth:`SpoofingDetector._take_back_late_copies`). A position
+  that is the latest of one of the MMSI's tracks is not a copy (a second transmitter that stays put repeats
+  it). A spoofer replaying the ship's own messages verbatim looks like late delivery and is not told apart.
+
 Episodes of different checks that begin on the same report are told apart by a millisecond added to
 ``start`` (``Event.key`` rounds ``start`` to the millisecond).
 """
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -39,6 +58,7 @@ from dkfi.maritime.records import Position, Station
 
 _tuple_new = tuple.__new__
 _cos = math.cos
+_NAN = [math.nan]  # an empty slot of the ring of seen positions: equal to no position
 
 # Allocated MIDs (ITU-R M.585 / ITU MID table, compact snapshot): ranges "a-b" and single values.
 _MID_RANGES = (
@@ -125,6 +145,14 @@ class _State:
     twin_max_m: float = 0.0
     twin_emitted: bool = False
     twin_evidence: list[TrackPoint] = field(default_factory=list)
+    twin_pair: tuple[TrackPoint, TrackPoint] | None = None  # the two places last seen apart, and how far
+    twin_sep: float = 0.0
+    # late copies: the last ``late_memory`` distinct positions (lat, lon, lat, ...; NaN: empty), a ring that
+    # grows to that size, and how many copies came
+    seen: array | None = None
+    seen_i: int = 0
+    late_copies: int = 0
+    prev2: TrackPoint | None = None  # the report before ``prev``
     # on-land episode
     land_start: float | None = None
     land_points: list[TrackPoint] = field(default_factory=list)
@@ -154,6 +182,7 @@ class SpoofingDetector(Detector):
     land_inland_m = 1_000.0
     land_port_m = 3_000.0
     evidence_limit = 200
+    late_memory = 256            # distinct positions remembered to recognise a late copy (up to 4 KB a vessel)
 
     # ---- helpers ----------------------------------------------------------------------------------
     def _start(self, st: _State, ts: float) -> float:
@@ -223,6 +252,11 @@ class SpoofingDetector(Detector):
                             t.reports += 1
                             dt = -1.0  # done
                 if dt >= 0.0:
+                    if not self._plausible(prev, tp):  # a jump, unless a late copy makes it
+                        if self._seen_before(st, tp):
+                            st.late_copies += 1
+                            return () if out is None else out
+                        prev = self._take_back_late_copies(st, tp, prev)
                     got = self._jumps(mmsi, st, tp, prev)
                     if got:
                         out = got if out is None else out + got
@@ -248,9 +282,63 @@ class SpoofingDetector(Detector):
                         out = got if out is None else out + got
         if prev is None or ts >= prev[0]:
             st.prev = tp
+            st.prev2 = prev
+        if prev is None or lat != prev[1] or lon != prev[2]:
+            seen = st.seen
+            if seen is None:
+                seen = st.seen = array("d", _NAN) * 32  # 16 places, doubled as the vessel goes on reporting
+            i = st.seen_i
+            seen[i] = lat
+            seen[i + 1] = lon
+            i += 2
+            if i == len(seen):
+                if i < 2 * self.late_memory:
+                    seen.extend(array("d", _NAN) * min(i, 2 * self.late_memory - i))
+                else:
+                    i = 0
+            st.seen_i = i
         if ts > st.last_ts:
             st.last_ts = ts
         return () if out is None else out
+
+    @staticmethod
+    def _times_seen(st: _State, lat: float, lon: float) -> int:
+        """How often the ring of distinct positions holds (lat, lon)."""
+        seen = st.seen
+        if seen is None:
+            return 0
+        n, i = 0, -1
+        while True:
+            try:
+                i = seen.index(lat, i + 1)
+            except ValueError:
+                return n
+            n += i % 2 == 0 and seen[i + 1] == lon
+
+    def _seen_before(self, st: _State, tp: TrackPoint) -> bool:
+        """Did this MMSI report ``tp``'s position before (among its last ``late_memory`` distinct ones), other
+        than as the latest report of one of its tracks? For a report out of reach of the latest one, that makes
+        it a late copy (see the module doc); a second transmitter that stays put repeats its track's position."""
+        if any(t.last.lat == tp.lat and t.last.lon == tp.lon for t in st.tracks):
+            return False
+        return self._times_seen(st, tp.lat, tp.lon) > 0
+
+    def _take_back_late_copies(self, st: _State, tp: TrackPoint, prev: TrackPoint) -> TrackPoint:
+        """``tp`` is out of reach of ``prev``. A late copy within the noise floor of the report before it passes
+        as noise and becomes ``prev``; when ``prev`` is such a copy and ``tp`` is within reach of the report
+        before it, the copy is taken back (counted as late) and that report is ``prev`` again. Returns ``prev``."""
+        before = st.prev2
+        if (before is None or len(st.tracks) > 1 or st.twin_start is not None
+                or (before.lat == prev.lat and before.lon == prev.lon)):
+            return prev  # with two tracks a repeated place is more likely the other transmitter's
+        if self._times_seen(st, prev.lat, prev.lon) < 2 or not self._plausible(before, tp):
+            return prev  # the first report of its place: not a copy; or tp is a jump from before it too
+        for t in st.tracks:
+            if t.last is prev:
+                t.last, t.reports = before, max(1, t.reports - 1)
+        st.prev, st.prev2 = before, None
+        st.late_copies += 1
+        return before
 
     def _check_mmsi(self, st: _State, tp: TrackPoint, mmsi: int) -> list[Event] | None:
         st.mmsi_checked = True
@@ -355,9 +443,16 @@ class SpoofingDetector(Detector):
             if len(tracks) >= 2:
                 tracks.remove(min(tracks, key=lambda t: t.last.ts))
             tracks.append(_Track(tp, tp.ts))
-        # -- two places
+        # -- one place: tracks whose latest positions are within the noise floor are one ship's
+        if len(tracks) == 2 and haversine_m(tracks[0].last.lat, tracks[0].last.lon, tracks[1].last.lat,
+                                            tracks[1].last.lon) <= self.min_jump_m:
+            old, new = sorted(tracks, key=lambda t: t.last.ts)
+            new.first_ts, new.reports = min(old.first_ts, new.first_ts), old.reports + new.reports
+            tracks = st.tracks = [new]
+        # -- two places: two tracks with reports enough, alive together, and out of reach of each other
         twin = (len(tracks) == 2 and all(t.reports >= self.min_track_reports for t in tracks)
-                and abs(tracks[0].last.ts - tracks[1].last.ts) <= self.track_alive_s)
+                and abs(tracks[0].last.ts - tracks[1].last.ts) <= self.track_alive_s
+                and not self._plausible(tracks[0].last, tracks[1].last))
         if twin:
             a, b = tracks
             sep = haversine_m(a.last.lat, a.last.lon, b.last.lat, b.last.lon)
@@ -369,13 +464,14 @@ class SpoofingDetector(Detector):
             st.twin_last = tp.ts
             st.twin_reports += 1
             st.twin_max_m = max(st.twin_max_m, sep)
+            st.twin_pair, st.twin_sep = (a.last, b.last), sep
             st.twin_evidence.append(tp)
             if len(st.twin_evidence) > 4 * self.evidence_limit:
                 st.twin_evidence = thin(st.twin_evidence, self.evidence_limit)
             if not st.twin_emitted or st.twin_reports % self.twin_emit_every == 0:
                 st.twin_emitted = True
                 out.append(self._twin_event(mmsi, st, twin_start, a.last, b.last, sep, "open"))
-        elif st.twin_start is not None and len(tracks) < 2:
+        elif st.twin_start is not None and len(tracks) < 2:  # one track left (or merged into one): over
             out.extend(self._close_twin(mmsi, st))
         # -- implied speed (not while a two-places episode explains the jumps)
         if jump and st.twin_start is None:
@@ -418,15 +514,13 @@ class SpoofingDetector(Detector):
             ev, status=status)
 
     def _close_twin(self, mmsi: int, st: _State) -> list[Event]:
-        start = st.twin_start
-        if start is None:
+        """The two-places episode, closed; its two places are the last seen apart (one on each track)."""
+        start, pair = st.twin_start, st.twin_pair
+        if start is None or pair is None:  # (the pair is set whenever an episode is)
+            st.twin_start = None
             return []
-        ev = st.twin_evidence
-        a = ev[-2] if len(ev) >= 2 else ev[-1]
-        b = ev[-1]
-        e = self._twin_event(mmsi, st, start, a, b, st.twin_max_m, "closed")
-        e.measured["separation_m"] = round(haversine_m(a.lat, a.lon, b.lat, b.lon))
-        st.twin_start = None
+        e = self._twin_event(mmsi, st, start, pair[0], pair[1], st.twin_sep, "closed")
+        st.twin_start, st.twin_pair = None, None
         return [e]
 
     def _inland(self, land, lat: float, lon: float) -> bool:
