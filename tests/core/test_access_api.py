@@ -165,7 +165,7 @@ def test_no_route_answers_without_credentials(node):
                    "/healthz", "/readyz"}
     checked = 0
     paths = {path: set(ops) for path, ops in app.openapi()["paths"].items()}
-    paths.update({"/": {"get"}, "/alerts": {"get"}})
+    paths.update({"/": {"get"}, "/map": {"get"}, "/alerts": {"get"}})
     for path, methods in sorted(paths.items()):
         if path in open_routes:
             continue

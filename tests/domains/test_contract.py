@@ -49,7 +49,7 @@ def test_every_domain_declares_its_parts():
     assert {"maritime", "watch", "sim", "sharing"} <= names
     for d in DOMAINS:
         assert d.routers or d.cli or d.pages, f"domain {d.name} brings nothing"
-    assert [n.href for n in registry.nav()][:3] == ["/", "/alerts", "/watchlists"]
+    assert [n.href for n in registry.nav()][:3] == ["/map", "/alerts", "/watchlists"]
 
 
 @pytest.mark.parametrize("domain", WITH_ROUTES, ids=lambda d: d.name)

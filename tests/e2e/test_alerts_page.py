@@ -148,7 +148,7 @@ def test_alerts_page_lifecycle_filters_and_live(page, server, dkfi_app):
     assert "dkfi — Danish–Finnish defence cooperation" in header and "DNK" in header
     assert page.locator(".classification").inner_text().strip() == "RESTRICTED"
     assert page.locator("nav a[aria-current=page]").inner_text().startswith("Alerts")
-    assert page.locator("nav a[href='/']").inner_text() == "Map"
+    assert page.locator("nav a[href='/map']").inner_text() == "Map"
 
     # the list: newest first, each row with its label
     assert row_ids(page) == [loiter["id"], drag["id"], gap["id"]]
@@ -326,7 +326,7 @@ def test_map_page_shows_open_alerts(page, server, dkfi_app):
         open_ids = {r.id for r in watch.list_alerts(s) if r.status != "closed"}
         new_count = len(watch.list_alerts(s, status="new"))
     assert open_ids
-    page.goto("/")
+    page.goto("/map")
     page.wait_for_function("() => window.dkfi && window.dkfi.ready === true", timeout=90_000)
     page.wait_for_function("(n) => window.dkfi.alertCount === n", arg=len(open_ids), timeout=TIMEOUT)
     assert page.locator(".classification").inner_text().strip() == "RESTRICTED"   # it shows restricted alerts
@@ -370,7 +370,7 @@ def test_map_page_shows_open_alerts(page, server, dkfi_app):
 
 def test_alert_pages_are_served_air_gapped(server):
     with httpx.Client(base_url=server.url, timeout=10) as c:
-        assert c.get("/alerts" if "alerts" in __name__ else "/").status_code == 303   # to the login page
+        assert c.get("/alerts" if "alerts" in __name__ else "/map").status_code == 303   # to the login page
         r = c.post("/login", data={"username": E2E_USER, "password": E2E_PASSWORD})
         assert r.status_code == 303 and "dkfi_session" in c.cookies
         r = c.get("/alerts")

@@ -24,7 +24,7 @@ SCREENSHOT_OVERVIEW = str(SCREENSHOTS / "dkfi-map-overview.png")  # the start vi
 
 
 def open_map(page, timeout_ms: int = 90_000):
-    page.goto("/")
+    page.goto("/map")
     page.wait_for_function("() => window.dkfi && window.dkfi.ready === true", timeout=timeout_ms)
 
 
@@ -142,7 +142,7 @@ def test_live_updates_move_vessels(page, server):
 
 def test_geo_layers_are_served_with_cache_headers(server):
     with httpx.Client(base_url=server.url, timeout=10) as c:
-        assert c.get("/alerts" if "alerts" in __name__ else "/").status_code == 303   # to the login page
+        assert c.get("/alerts" if "alerts" in __name__ else "/map").status_code == 303   # to the login page
         r = c.post("/login", data={"username": E2E_USER, "password": E2E_PASSWORD})
         assert r.status_code == 303 and "dkfi_session" in c.cookies
         for layer, kinds in (("land", None), ("assets", {"cable", "pipeline", "power"})):
@@ -160,6 +160,6 @@ def test_geo_layers_are_served_with_cache_headers(server):
         r = c.get("/api/geo/seamarks")
         assert r.status_code == 404
         assert "seamarks" in r.json()["detail"] and "land" in r.json()["detail"]
-        page = c.get("/")
+        page = c.get("/map")
         assert page.status_code == 200 and "text/html" in page.headers["content-type"]
         assert "http://" not in page.text.replace(server.url, "") and "https://" not in page.text

@@ -20,4 +20,5 @@ DOMAIN = Domain(
     cli=(CliGroup("acquisition", "dkfi.acquisition.cli:app"),),
     federated=tuple(Federated(_M + m, "key") for m in _TABLES),
     demo=("dkfi.acquisition.seed:demo_options",),
+    extensions={"web.home_tiles": ("dkfi.acquisition.home:tile",)},
 )

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from dkfi.acquisition.codes import Cpv, CpvError, Nsn, NsnError, parse_cpv, parse_nsn
-from dkfi.core.tabular import (CellError, Column, RejectedRow, csv_records, header_name, parse_date,
+from dkfi.core.tabular import (CellError, Column, RejectedRow, csv_records, parse_date, read_header,
                                  parse_label_classification, parse_nations, parse_text, sniff_delimiter)
 
 __all__ = [
@@ -275,23 +275,8 @@ def _row(line: int, values: dict[str, str], extra: dict[str, str]) -> PlanRow | 
 
 def _read(records: Iterable[tuple[int, list[str]]], name: str) -> PlanImport:
     records = iter(records)
-    header: list[str] | None = None
-    written: list[str] = []
-    for _, cells in records:
-        if any(c.strip() for c in cells):
-            written = [c.strip() for c in cells]
-            header = [header_name(c) for c in cells]
-            break
-    if header is None:
-        raise PlanFileError(f"{name}: the file is empty: expected a header row naming {', '.join(REQUIRED_COLUMNS)}")
-    named = [h for h in header if h]
-    duplicates = sorted({h for h in named if named.count(h) > 1})
-    if duplicates:
-        raise PlanFileError(f"{name}: the header names column(s) more than once: {', '.join(duplicates)}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise PlanFileError(f"{name}: the header lacks required column(s) {', '.join(missing)} "
-                            f"(it has: {', '.join(named) or 'nothing'})")
+    head = read_header(records, REQUIRED_COLUMNS, lambda message: PlanFileError(f"{name}: {message}"))
+    header, written = head.names, head.written
 
     rows: list[PlanRow] = []
     rejected: list[RejectedRow] = []

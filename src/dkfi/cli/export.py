@@ -15,7 +15,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-app = typer.Typer(help="Exports for allies: GeoJSON (vessels, alerts, assets), Cursor-on-Target XML, TAK servers.",
+app = typer.Typer(help="Exports for allies: GeoJSON (vessels, alerts, assets), Cursor-on-Target XML, NVG 2.0.2 "
+                       "overlays, TAK servers.",
                   no_args_is_help=True)
 err = Console(stderr=True, soft_wrap=True)
 
@@ -144,6 +145,46 @@ def cot(
               + (f" -> {out}" if out else ""))
     if not res.events:
         _hint(layer)
+
+
+@app.command()
+def nvg(
+    layer: Optional[list[str]] = typer.Option(None, "--layer", "-l",
+                                              help="a layer to include (repeat; default: every layer)"),
+    user: str = USER_OPT,
+    out: Optional[Path] = OUT_OPT,
+    bbox: Optional[str] = typer.Option(None, "--bbox", help="minlon,minlat,maxlon,maxlat: only features inside"),
+    status: Optional[str] = STATUS_OPT,
+) -> None:
+    """NATO Vector Graphics 2.0.2: one document, a group per layer, symbols (APP-6 / 2525C) and the combined label."""
+    from dkfi.core.access import user_session
+    from dkfi.core.db import get_engine
+    from dkfi.sharing import exports
+    from dkfi.sharing import nvg as nvg_mod
+
+    p = _principal(user)
+    _need(p, "read")
+    layers = [x.strip() for item in (layer or []) for x in item.split(",") if x.strip()] \
+        or list(exports.geojson_layers())
+    try:
+        box = nvg_mod.parse_bbox(bbox)
+        for name in layers:
+            if name not in exports.geojson_layers():
+                raise LookupError(f"unknown export layer {name!r}; layers: {', '.join(exports.geojson_layers())}")
+        with user_session(get_engine(), p) as s:
+            res = nvg_mod.export(s, layers, bbox=box, statuses=_statuses(status))
+            _audit(s, layers[0] if len(layers) == 1 else "overlay", "nvg", res.label, res.count, layers=layers,
+                   bbox=bbox)
+    except (LookupError, ValueError) as exc:
+        _fail(exc)
+    _write(res.document, out)
+    counts = ", ".join(f"{n} {name}" for name, n in res.counts.items())
+    left = ", ".join(f"{n} {why}" for why, n in sorted(res.skipped.items()))
+    err.print(f"NVG for {p.name}: {counts}" + (f" (left out: {left})" if left else "") + f"; label [bold]{res.label}[/]"
+              + (f" -> {out}" if out else ""))
+    for name, n in res.counts.items():
+        if not n:
+            _hint(name)
 
 
 @app.command("tak")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import typer
 
-from dkfi.cli import audit, db, serve, users
+from dkfi.cli import audit, backup, config, db, demo, serve, users
 from dkfi.core import registry
 
 HELP = ("dkfi: the Danish-Finnish defence cooperation platform. Settings come from DKFI_* environment variables "
@@ -16,8 +16,11 @@ def build_app() -> typer.Typer:
     cli.add_typer(db.app, name="db")
     cli.add_typer(users.app, name="users")
     cli.add_typer(audit.app, name="audit")
+    cli.add_typer(config.app, name="config")
     cli.command("serve")(serve.serve)
-    cli.command("demo")(serve.demo)
+    cli.command("demo")(demo.demo)
+    cli.command("backup")(backup.backup)
+    cli.command("restore")(backup.restore)
     for group in registry.cli_groups():
         target = registry.resolve(group.app)
         if group.command:

@@ -40,20 +40,36 @@ def serve(
 
 def run_node(host: str, port: int, options: dict[str, Any]) -> None:
     """Check the live options with every domain, then serve (with federation when partners are configured)."""
-    from dkfi.core import registry
+    from dkfi.core import logs, registry
     from dkfi.core.config import get_settings
     from dkfi.web.app import create_app
 
+    logs.configure(node_settings())  # JSON lines or text on stdout from here on (uvicorn is given the same)
     try:
         registry.check_live_options(options)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     app = create_app(live=options)
-    err.print(f"dkfi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    opts = server_options(get_settings())
+    scheme = "https" if "ssl_certfile" in opts else "http"
+    err.print(f"dkfi serving on {scheme}://{host}:{port}  (API docs: {scheme}://{host}:{port}/docs)")
     from dkfi.sharing.federation import run_with_federation
 
     # with DKFI_PARTNERS: also the outbox deliverer and the inbox
-    run_with_federation(app, host=host, port=port, **server_options(get_settings()))
+    run_with_federation(app, host=host, port=port, **opts)
+
+
+def node_settings():
+    """The node's settings; a variable that does not hold stops the start naming it (exit 2), not a traceback."""
+    from pydantic import ValidationError
+
+    from dkfi.core.config import get_settings
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        raise typer.BadParameter("; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+                                 ) from None
 
 
 def server_options(settings) -> dict[str, Any]:
@@ -63,20 +79,39 @@ def server_options(settings) -> dict[str, Any]:
     set its address (and so dodge the login limit and write any address into the audit log). With no trusted
     proxy the headers are not read at all; the connection's address is the client's."""
     trusted = ",".join(p.strip() for p in (settings.trusted_proxies or "").split(",") if p.strip())
-    if not trusted:
-        return {"proxy_headers": False}
-    return {"proxy_headers": True, "forwarded_allow_ips": trusted}
+    opts: dict[str, Any] = {"proxy_headers": False} if not trusted else {"proxy_headers": True,
+                                                                          "forwarded_allow_ips": trusted}
+    opts.update(web_tls_options(settings))
+    return opts
 
 
-def demo(
-    port: int = typer.Option(8000, help="port to listen on"),
-    speed: float = typer.Option(5.0, help="replay speed-up of the 5-minute recording"),
-    fresh: bool = typer.Option(True, help="start from an empty demo database"),
-) -> None:
-    """Replay the bundled 5-minute recording of the whole Danish AIS network and serve the map."""
+def web_tls_options(settings) -> dict[str, Any]:
+    """HTTPS for the web pages and API when ``DKFI_WEB_TLS_CERT`` and ``DKFI_WEB_TLS_KEY`` are set (both, as files);
+    a half-set pair or a missing file stops the start with the variable's name (never a silent HTTP)."""
+    cert, key = settings.web_tls_cert, settings.web_tls_key
+    if cert is None and key is None:
+        return {}
+    if cert is None or key is None:
+        raise typer.BadParameter("DKFI_WEB_TLS_CERT and DKFI_WEB_TLS_KEY must be set together")
+    for name, path in (("DKFI_WEB_TLS_CERT", cert), ("DKFI_WEB_TLS_KEY", key)):
+        if not Path(path).is_file():
+            raise typer.BadParameter(f"{name}: {path} is not a file")
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+
+
+def demo_node(port: int, speed: float, fresh: bool, nation: str | None = None) -> None:
+    """One demo node: the configured nation's (``nation``: a node of the two-node demo, started by
+    :mod:`dkfi.cli.demo` with its settings in the environment), or the single Danish node (``None``).
+
+    Every domain's demo hook seeds its data (exercises, F-35 fleets, acquisition plans) and adds its live options:
+    the Danish node replays the bundled recording with a simulated anchor drag merged in; a Finnish node replays
+    nothing and shows what the Danish node releases to it."""
     from dkfi.core import registry
     from dkfi.core.config import get_settings
 
+    # the demo's terminal shows the accounts and URLs, not a line per request (DKFI_LOG_LEVEL=info shows them)
+    os.environ.setdefault("DKFI_LOG_LEVEL", "warning")
+    get_settings.cache_clear()
     if not os.environ.get("DKFI_DATA_DIR") and not os.environ.get("DKFI_DATABASE_URL"):
         # the demo keeps its own database so it never mixes with real imports under var/
         demo_dir = get_settings().data_dir / "demo"
@@ -84,19 +119,29 @@ def demo(
             shutil.rmtree(demo_dir, ignore_errors=True)
         os.environ["DKFI_DATA_DIR"] = str(demo_dir)
         get_settings.cache_clear()
-    settings = get_settings()
+    settings = node_settings()
     options: dict[str, Any] = dict(speed=speed, watch=True, watch_process=False)
     for hook in registry.demo_hooks():  # each domain adds its demo data (the recording, a simulated incident)
         hook(settings, options)
+    replays = settings.nation == "DNK"
+    if not replays:  # the recording is the Danish network's: the other node sees what Denmark releases to it
+        options.update(replay=[], extra=[], loop=False)
     users = _demo_users(settings)
+    pages = ", ".join(f"{n.label.lower()}: {n.href}" for n in registry.nav())
+    if nation is not None:
+        what = ("replaying the Danish AIS network of 2013-11-12 with a simulated anchor drag"
+                if replays else "no AIS of its own; alerts arrive from the Danish node")
+        err.print(f"dkfi demo: {settings.nation} node on http://127.0.0.1:{port}/ ({what})")
+        run_node("127.0.0.1", port, options)
+        return
     err.print("dkfi demo: replaying the Danish AIS network of 2013-11-12 12:00-12:05 UTC "
               f"at {speed:g}x (data: Danish Maritime Authority), with a simulated anchor drag south of the Sound "
               f"merged in; exercises, F-35 fleets and acquisition plans seeded. Open http://127.0.0.1:{port}/ ("
-              + ", ".join(f"{n.label.lower()}: {n.href}" for n in registry.nav()) + "). Ctrl-C stops.")
+              + pages + "). Ctrl-C stops.")
     err.print("log in as one of these demo accounts (kept in "
               f"{settings.data_dir / DEMO_CREDENTIALS}):")
-    for name, nation, clearance, roles, pw in users:
-        err.print(f"  [bold]{name}[/]  password [bold]{pw}[/]  ({nation}, {clearance}, {', '.join(roles)})")
+    for name, nation_, clearance, roles, pw in users:
+        err.print(f"  [bold]{name}[/]  password [bold]{pw}[/]  ({nation_}, {clearance}, {', '.join(roles)})")
     run_node("127.0.0.1", port, options)
 
 

@@ -173,9 +173,18 @@ def anchor_key() -> bytes:
     ident = (settings.secret_key, str(settings.data_dir))
     key = _keys.get(ident)
     if key is None:
-        key = _keys[ident] = hmac.new(node_secret(settings).encode(), b"dkfi audit anchor v1",
-                                      hashlib.sha256).digest()
+        key = _keys[ident] = anchor_key_for(node_secret(settings))
     return key
+
+
+def anchor_key_for(secret: str) -> bytes:
+    """The anchor's MAC key under node secret ``secret`` (a restore checks an archive's anchor with it)."""
+    return hmac.new(secret.encode(), b"dkfi audit anchor v1", hashlib.sha256).digest()
+
+
+def forget_anchor_key() -> None:
+    """Drop the keys read so far (after the node secret was replaced, e.g. by ``dkfi restore``)."""
+    _keys.clear()
 
 
 def format_checkpoint(seq: int, h: str, at: str, key: bytes) -> str:

@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     nation: str = Field(default="DNK", description="ISO 3166 alpha-3 code of the nation running this node")
     banner: str = Field(default="UNCLASSIFIED", description="classification banner of this node's pages")
     bus: str = Field(default="memory", description="Event bus: 'memory' (in-process) or 'nats'")
-    nats_url: str = Field(default="nats://127.0.0.1:4222")
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server of the event bus and of federation "
+                          "over JetStream (with DKFI_BUS=nats or a partner given as NATION=nats)")
     mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="Digitraffic-shaped MQTT broker")
     # identity
     secret_key: str | None = Field(default=None, description="HMAC key of this node's own tokens; default: a "
@@ -44,10 +45,18 @@ class Settings(BaseSettings):
     oidc_issuer: str | None = Field(default=None, description="OpenID Connect issuer whose tokens are accepted")
     oidc_audience: str | None = Field(default=None, description="expected 'aud' of identity-provider tokens")
     oidc_jwks: str | None = Field(default=None, description="JWKS of the issuer: a file path or an https URL")
-    oidc_claim_name: str = Field(default="preferred_username")
-    oidc_claim_nation: str = Field(default="nation")
-    oidc_claim_clearance: str = Field(default="clearance")
-    oidc_claim_roles: str = Field(default="roles")
+    oidc_claim_name: str = Field(default="preferred_username", description="token claim holding the user name")
+    oidc_claim_nation: str = Field(default="nation", description="token claim holding the ISO alpha-3 nation")
+    oidc_claim_clearance: str = Field(default="clearance", description="token claim holding the clearance")
+    oidc_claim_roles: str = Field(default="roles", description="token claim holding the list of roles")
+    web_tls_cert: Path | None = Field(default=None, description="certificate chain (PEM) of the web pages and API: "
+                                      "`dkfi serve` then answers HTTPS itself (else put a TLS proxy in front)")
+    web_tls_key: Path | None = Field(default=None, description="private key (PEM) of web_tls_cert")
+    # logs (docs/operations.md, "Logs"; dkfi.core.logs)
+    log_format: str = Field(default="auto", description="log lines on stdout: json (one JSON object a line), text, "
+                            "or auto: text on a terminal, JSON otherwise (a container's log)")
+    log_level: str = Field(default="info", description="lowest level logged: debug, info (with access lines), "
+                           "warning, error or critical")
     cookie_secure: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
     tak_servers: str = Field(default="", description="TAK servers exports may be sent to: comma list of "
                              "tcp://host:port or udp://host:port (e.g. tcp://127.0.0.1:8087,udp://127.0.0.1:6969)")
@@ -68,6 +77,18 @@ class Settings(BaseSettings):
     federation_port: int = Field(default=8443, description="port of the federation inbox (HTTPS, mutual TLS)")
     federation_transport: str = Field(default="https", description="default transport to partners: https|nats")
     federation_stream: str = Field(default="DKFI_FED", description="JetStream stream of federation messages")
+
+    @field_validator("log_format", "log_level")
+    @classmethod
+    def _log_choice(cls, value: str, info) -> str:
+        """DKFI_LOG_FORMAT and DKFI_LOG_LEVEL name a known format and level (refused at start, naming the value)."""
+        from dkfi.core import logs
+
+        if info.field_name == "log_format":
+            logs.resolve_format(value)
+        else:
+            logs.check_level(value)
+        return value.strip().lower()
 
     @field_validator("metrics_allow")
     @classmethod

@@ -378,5 +378,13 @@ def extensions(point: str) -> list[Any]:
     return [resolve(r) for d in domains() for r in d.extensions.get(point, ())]
 
 
+HOME_TILES = "web.home_tiles"  # f(session, principal) -> dkfi.web.home.Tile: a domain's tile on the home page
+
+
+def home_tiles() -> list[tuple[str, Callable[..., Any]]]:
+    """(domain name, tile function) of every domain that puts a tile on the home page (``web.home_tiles``)."""
+    return [(d.name, resolve(r)) for d in domains() for r in d.extensions.get(HOME_TILES, ())]
+
+
 def names(items: Iterable[Domain] | None = None) -> Sequence[str]:
     return [d.name for d in (items if items is not None else domains())]

@@ -8,7 +8,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from dkfi.core.labels import parse_classification
 
@@ -87,6 +87,39 @@ def parse_nations(column: str, raw: str) -> tuple[str, ...]:
 def header_name(cell: str) -> str:
     """"Releasable to", "releasable-to" and "RELEASABLE_TO" are the same column."""
     return re.sub(r"[\s\-]+", "_", cell.strip().casefold())
+
+
+@dataclass(frozen=True)
+class Header:
+    """A table's header row: each column's ``names`` (normalised by :func:`header_name`) and as ``written``."""
+
+    names: list[str]
+    written: list[str]
+
+
+def read_header(records: Iterator[tuple[int, list[str]]], required: Sequence[str],
+                error: Callable[[str], Exception]) -> Header:
+    """Take the first non-blank record of ``records`` as the header and check it: a column named twice, or a
+    ``required`` column missing, raises ``error(message)`` naming them (and what the header has); so does a file
+    with no header at all. ``records`` is left at the first row after the header."""
+    seen = False
+    for _, cells in records:
+        seen = True
+        if any(c.strip() for c in cells):
+            header = Header([header_name(c) for c in cells], [c.strip() for c in cells])
+            break
+    else:
+        what = "has only blank rows" if seen else "is empty"
+        raise error(f"the file {what}: expected a header row naming {', '.join(required)}")
+    named = [h for h in header.names if h]
+    duplicates = sorted({h for h in named if named.count(h) > 1})
+    if duplicates:
+        raise error(f"the header names column(s) more than once: {', '.join(duplicates)}")
+    missing = [c for c in required if c not in header.names]
+    if missing:
+        raise error(f"the header lacks required column(s) {', '.join(missing)} "
+                    f"(it has: {', '.join(named) or 'nothing'})")
+    return header
 
 
 def sniff_delimiter(text: str, known: Iterable[str]) -> str:

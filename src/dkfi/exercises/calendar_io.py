@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterable
 import icalendar
 from icalendar.prop import vText
 
-from dkfi.core.tabular import (CellError, Column, RejectedRow, csv_records, header_name, parse_date,
+from dkfi.core.tabular import (CellError, Column, RejectedRow, csv_records, parse_date, read_header,
                                  parse_label_classification, parse_nations, parse_text, sniff_delimiter)
 from dkfi.core.labels import Classification, parse_classification
 
@@ -483,23 +483,9 @@ def parse_calendar_csv(text: str | bytes) -> CsvImport:
     text = _decode(text)
     if not text.strip():
         raise CalendarCsvError("the file is empty: expected a header row naming " + ", ".join(REQUIRED_COLUMNS))
-    records = _records(text, _sniff(text))
+    records = iter(_records(text, _sniff(text)))
 
-    header: list[str] | None = None
-    for _, cells in records:
-        if any(c.strip() for c in cells):
-            header = [header_name(c) for c in cells]
-            break
-    if header is None:
-        raise CalendarCsvError("the file has no header row")
-    named = [h for h in header if h]
-    duplicates = sorted({h for h in named if named.count(h) > 1})
-    if duplicates:
-        raise CalendarCsvError(f"the header names column(s) more than once: {', '.join(duplicates)}")
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise CalendarCsvError(f"the header lacks required column(s) {', '.join(missing)} "
-                               f"(it has: {', '.join(named) or 'nothing'})")
+    header = read_header(records, REQUIRED_COLUMNS, CalendarCsvError).names
 
     rows: list[CalendarRow] = []
     rejected: list[RejectedRow] = []

@@ -24,4 +24,5 @@ DOMAIN = Domain(
     exports=(ExportLayer("exercises", geojson="dkfi.exercises.exports:exercises_geojson",
                          description="exercises at their location or area"),),
     demo=("dkfi.exercises.seed:demo_options",),
+    extensions={"web.home_tiles": ("dkfi.exercises.home:tile",)},
 )

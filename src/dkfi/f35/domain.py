@@ -25,4 +25,5 @@ DOMAIN = Domain(
     exports=(ExportLayer("f35-sites", geojson="dkfi.f35.exports:sites_geojson",
                          description="F-35 bases, depots and companies with their capabilities"),),
     demo=("dkfi.f35.seed:demo_options",),
+    extensions={"web.home_tiles": ("dkfi.f35.home:tile",)},
 )

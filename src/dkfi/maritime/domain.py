@@ -14,7 +14,7 @@ DOMAIN = Domain(
     routers=("dkfi.maritime.api:router",),
     pages=("dkfi.maritime.pages:router",),
     templates=Path(__file__).parent / "templates",
-    nav=(NavEntry("Map", "/", "map", order=10),),
+    nav=(NavEntry("Map", "/map", "map", order=10),),
     banner=(BannerSource("dkfi.maritime.models:Vessel", pages=("map", "alerts")),),
     cli=(CliGroup("ais", "dkfi.maritime.cli:app"),),
     exports=(ExportLayer("vessels", geojson="dkfi.maritime.exports:vessels_geojson",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from dkfi.core.config import get_settings
 from dkfi.maritime.aistext import nav_status_text, ship_type_text
 from dkfi.maritime.models import Vessel
+from dkfi.maritime.sidc import vessel_identity, vessel_sidc
 from dkfi.core.times import iso_utc
 from dkfi.sharing.exports import (DEFAULT_STALE_S, KNOT_MS, CotExport, Labels, check_cot_args, collection, cot_event,
                                   props_label, record_uid, start_time)
@@ -60,19 +61,39 @@ def vessel_uid(mmsi: int, nation: str | None = None) -> str:
     return record_uid("vessel", mmsi, nation)
 
 
+#: extension point: ``f(session, vessels) -> {mmsi: "suspect" | "hostile"}``, the vessels a domain marks (the
+#: watch: those on the watch lists the session may see); their symbol's identity follows (:mod:`dkfi.maritime.sidc`)
+VESSEL_IDENTITY = "maritime.vessel_identity"
+
+
+def marked_vessels(session: Session, vessels: list[Vessel]) -> dict[int, str]:
+    """The vessels other domains mark (:data:`VESSEL_IDENTITY`), with the identity they give."""
+    from dkfi.core import registry
+
+    out: dict[int, str] = {}
+    for fn in registry.extensions(VESSEL_IDENTITY):
+        out.update(fn(session, vessels))
+    return out
+
+
 def vessels_geojson(session: Session, *, now: datetime | None = None) -> dict:
     """The latest position of every vessel the session may see, one Point feature each."""
     now = now or datetime.now(timezone.utc)
     labels, features = Labels(), []
     q = select(Vessel).where(Vessel.lat.is_not(None), Vessel.lon.is_not(None)).order_by(Vessel.mmsi)
-    for v in session.scalars(q):
+    rows = list(session.scalars(q))
+    marked = marked_vessels(session, rows) if rows else {}
+    for v in rows:
         lab = v.label
         labels.add(lab, v.owner_nation)
+        listed = v.mmsi in marked
         props = {"mmsi": v.mmsi, "name": v.name, "callsign": v.callsign, "imo": v.imo, "ship_type": v.ship_type,
                  "ship_type_text": ship_type_text(v.ship_type), "destination": v.destination, "sog": v.sog,
                  "cog": v.cog, "heading": v.heading, "nav_status": v.nav_status,
                  "nav_status_text": nav_status_text(v.nav_status), "time": iso_utc(v.time), "station": v.station,
-                 "cot_type": vessel_cot_type(v.ship_type)}
+                 "cot_type": vessel_cot_type(v.ship_type),
+                 "identity": vessel_identity(v.ship_type, listed, marked.get(v.mmsi, "suspect")),
+                 "sidc": vessel_sidc(v.ship_type, listed, marked.get(v.mmsi, "suspect"))}
         features.append({"type": "Feature", "id": v.mmsi,
                          "geometry": {"type": "Point", "coordinates": [v.lon, v.lat]},
                          "properties": props_label(props, lab, v.owner_nation)})

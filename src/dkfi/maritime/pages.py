@@ -10,6 +10,6 @@ from dkfi.web.pages import PagePrincipal, render
 router = APIRouter()
 
 
-@router.get("/", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/map", response_class=HTMLResponse, include_in_schema=False)
 def map_page(request: Request, p: Principal = PagePrincipal):
     return render(request, "map.html", "map")

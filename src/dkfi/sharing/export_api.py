@@ -1,8 +1,10 @@
-"""HTTP routes of the exports: GeoJSON and Cursor-on-Target for allies' tools, and sending CoT to a TAK server.
+"""HTTP routes of the exports: GeoJSON, Cursor-on-Target and NVG 2.0.2 for allies' tools, and sending CoT to a
+TAK server.
 
 Every route takes the caller's filtered session (``UserSession``), so only records the caller may see leave the
 node; every answer carries the combined label of what it holds (``X-Classification`` header, and in the body)
-and every export is written to the audit log. Formats: :mod:`dkfi.sharing.exports`; sending: :mod:`dkfi.sharing.tak`.
+and every export is written to the audit log. Formats: :mod:`dkfi.sharing.exports`, :mod:`dkfi.sharing.nvg`;
+sending: :mod:`dkfi.sharing.tak`.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from sqlalchemy.orm import Session
 from dkfi.core import audit
 from dkfi.core.labels import Label
 from dkfi.core.security import UserSession, require
-from dkfi.sharing import exports, tak
+from dkfi.sharing import exports, nvg, tak
 
 router = APIRouter(prefix="/api/export", tags=["exports"])
 
@@ -98,6 +100,49 @@ def export_cot(
         raise HTTPException(422, str(exc)) from None
     _audit(session, layer, "cot", out.label, len(out.events))
     return Response(out.document(), media_type=XML_MEDIA, headers=_headers(out.label, layer, "cot", now))
+
+
+def _nvg(session: Session, layers: list[str], bbox: str | None, status: str | None, name: str) -> Response:
+    now = datetime.now(timezone.utc)
+    known = exports.geojson_layers()
+    bad = [x for x in layers if x not in known]
+    if bad:
+        raise HTTPException(404, f"unknown export layer {', '.join(map(repr, bad))}; layers: {', '.join(known)}")
+    try:
+        box = nvg.parse_bbox(bbox)
+        out = nvg.export(session, layers, bbox=box, statuses=_statuses(status), now=now)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    _audit(session, name, "nvg", out.label, out.count, layers=layers, bbox=bbox)
+    return Response(out.document, media_type=XML_MEDIA, headers=_headers(out.label, name, "nvg", now))
+
+
+_BBOX_Q = Query(max_length=200, description="minlon,minlat,maxlon,maxlat: only features that intersect it")
+
+
+@router.get("/nvg", summary="Several layers as one NATO Vector Graphics (NVG 2.0.2) document, labelled",
+            response_class=Response,
+            responses={200: {"content": {XML_MEDIA: {}}}, 404: {"description": "unknown layer"},
+                       422: {"description": "bad parameters"}})
+def export_nvg_layers(
+    session: UserSession,
+    layers: Annotated[str | None, Query(max_length=300, description="comma-separated; default: every layer")] = None,
+    bbox: Annotated[str | None, _BBOX_Q] = None,
+    status: Annotated[str | None, _status_q()] = None,
+) -> Response:
+    """``<nvg version="2.0.2">``: the combined STANAG 4774 label in ``metadata``, then one group ``g`` per layer."""
+    names = [x.strip() for x in (layers or "").split(",") if x.strip()] or list(exports.geojson_layers())
+    return _nvg(session, names, bbox, status, "overlay")
+
+
+@router.get("/{layer}.nvg", summary="A layer as a NATO Vector Graphics (NVG 2.0.2) document, labelled",
+            response_class=Response,
+            responses={200: {"content": {XML_MEDIA: {}}}, 404: {"description": "unknown layer"},
+                       422: {"description": "bad parameters"}})
+def export_nvg(layer: str, session: UserSession, bbox: Annotated[str | None, _BBOX_Q] = None,
+               status: Annotated[str | None, _status_q()] = None) -> Response:
+    """Points with their APP-6 / MIL-STD-2525C symbol, lines as ``polyline``, areas as ``polygon``."""
+    return _nvg(session, [layer], bbox, status, layer)
 
 
 @router.post("/tak", summary="Send a layer's CoT events to a configured TAK server",

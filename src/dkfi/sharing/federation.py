@@ -342,16 +342,19 @@ def federation_parts(settings, engine: Engine):
     return deliverer, inbox
 
 
-def run_with_federation(app, host: str, port: int, log_level: str = "warning", **server: Any) -> None:
+def run_with_federation(app, host: str, port: int, **server: Any) -> None:
     """Serve ``app``; with partners configured, also deliver the outbox and serve the inbox (mutual TLS).
-    ``server``: further uvicorn settings of the web server (proxy headers: ``dkfi.cli.serve.server_options``)."""
+    ``server``: further uvicorn settings of the web server (proxy headers: ``dkfi.cli.serve.server_options``);
+    its logging is the node's (``dkfi.core.logs``: JSON lines or text on stdout) unless ``server`` says otherwise."""
     import uvicorn
 
     from dkfi.core.config import get_settings
+    from dkfi.core.logs import uvicorn_options
 
     settings = get_settings()
+    server = {**uvicorn_options(settings), **server}
     if not outbox.parse_partners(settings.partners, settings.federation_transport):
-        uvicorn.run(app, host=host, port=port, log_level=log_level, **server)
+        uvicorn.run(app, host=host, port=port, **server)
         return
     engine = app.state.engine
     deliverer, inbox = federation_parts(settings, engine)
@@ -360,7 +363,7 @@ def run_with_federation(app, host: str, port: int, log_level: str = "warning", *
     async def main() -> None:
         from dkfi.sharing.federation_inbox import NatsInbox
 
-        web = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=log_level, **server))
+        web = uvicorn.Server(uvicorn.Config(app, host=host, port=port, **server))
         stop = asyncio.Event()
         tasks = [asyncio.create_task(deliverer.run(stop))]
         if inbox is not None:

@@ -53,3 +53,21 @@ class FederationApplied(LabelledMixin, Base):
     op: Mapped[str] = mapped_column(String(8), nullable=False)
     applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 
+
+
+class NvgOverlay(LabelledMixin, Base):
+    """An overlay imported from an NVG file (an ally's picture), kept as a GeoJSON FeatureCollection.
+
+    The label is the one given at import or the file's own STANAG 4774 marking; the owner nation is the importing
+    nation, whose operators and admins may delete it (:mod:`dkfi.sharing.overlay_api`)."""
+
+    __tablename__ = "nvg_overlay"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    source_file: Mapped[str] = mapped_column(String(300), nullable=False)
+    imported: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False, index=True)
+    imported_by: Mapped[str] = mapped_column(String(128), nullable=False)
+    feature_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    skipped: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)   # reason -> count
+    features: Mapped[dict] = mapped_column(JSON, nullable=False)                # GeoJSON FeatureCollection

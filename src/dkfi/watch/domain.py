@@ -31,6 +31,8 @@ DOMAIN = Domain(
                     "dkfi.watch.service:summary_dict"),),
     checks=("dkfi.watch.live:check_options",),
     extensions={"maritime.feed_taps": ("dkfi.watch.live:feed_taps",),
+                "maritime.vessel_identity": ("dkfi.watch.exports:watch_listed_vessels",),  # NVG symbols
                 "sharing.empty_export_hints": ("dkfi.watch.exports:empty_export_hint",),
-                "core.metrics": ("dkfi.watch.metrics:families",)},  # alerts raised by kind
+                "core.metrics": ("dkfi.watch.metrics:families",),  # alerts raised by kind
+                "web.home_tiles": ("dkfi.watch.home:tile",)},
 )

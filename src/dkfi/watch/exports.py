@@ -23,6 +23,8 @@ from dkfi.sharing.exports import (DEFAULT_STALE_S, CotExport, Labels, check_cot_
 from dkfi.watch.models import AlertRecord, AssetRecord
 
 ALERT_COT_TYPE = "b-m-p-s-p-i"
+#: MIL-STD-2525C tactical graphic "point of interest" (C2GM general reference point), identity unknown
+ALERT_SIDC = "GUGPGPRI------X"
 
 
 def alert_uid(alert_id: int, nation: str | None = None) -> str:
@@ -78,10 +80,24 @@ def alerts_geojson(session: Session, *, statuses: Iterable[str] | None = None,
         props = summary_dict(r)
         props.pop("label", None)
         props["cot_type"] = ALERT_COT_TYPE
+        props["sidc"] = ALERT_SIDC
         features.append({"type": "Feature", "id": r.id,
                          "geometry": {"type": "Point", "coordinates": list(pt)} if pt else None,
                          "properties": props_label(props, lab, r.owner_nation)})
     return collection("alerts", features, labels, now)
+
+
+def watch_listed_vessels(session: Session, vessels) -> dict[int, str]:
+    """``maritime.vessel_identity``: the vessels on a stored watch list the session may see (by MMSI or IMO
+    number; name matches are too weak to mark a symbol) are suspect."""
+    from dkfi.watch.models import WatchEntry
+
+    entries = list(session.execute(select(WatchEntry.mmsi, WatchEntry.imo)))
+    if not entries:
+        return {}
+    mmsis = {m for m, _ in entries if m is not None}
+    imos = {i for _, i in entries if i is not None}
+    return {v.mmsi: "suspect" for v in vessels if v.mmsi in mmsis or (v.imo is not None and v.imo in imos)}
 
 
 def empty_export_hint(layer: str) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from sqlalchemy import select
 
 from dkfi.core.db import session_scope
-from dkfi.watch import metrics as alert_metrics
+from dkfi.watch import metrics as watch_metrics
 from dkfi.watch import service as watch
 from dkfi.watch.models import AlertRecord
 from dkfi.watch.late import Reviser
@@ -50,7 +50,11 @@ class WatchBatches:
 
 
 class RunnerTap:
-    """The detectors in this process: records in :class:`WatchBatches`, late reports through the reviser."""
+    """The detectors in this process: records in :class:`WatchBatches`, late reports through the reviser.
+
+    For the lag gauge (:mod:`dkfi.watch.metrics`) it keeps when the first record after the last flush arrived
+    (``_since``) and, from a flush until its write has committed, the oldest receive time that flush took
+    (``_taken_since``)."""
 
     def __init__(self, runner: watch.WatchRunner, nation: str, batch: int = 2000) -> None:
         self.runner = runner
@@ -58,12 +62,16 @@ class RunnerTap:
         self.reviser = Reviser(runner)  # late reports revise or withdraw what they contradict
         self.batches = WatchBatches(self._detect, batch)
         self._alerts: dict[str, dict] = {}
+        self._since: float | None = None
+        self._taken_since: float | None = None
 
     def _detect(self, record) -> None:
         for a in self.reviser.process(record):
             self._alerts[a.key] = a.as_dict()  # a snapshot: detection goes on while the writer saves
 
     def process(self, record) -> None:
+        if self._since is None:
+            self._since = watch_metrics.now()
         self.batches.add(record)
 
     def forget(self, mmsis) -> None:
@@ -73,20 +81,30 @@ class RunnerTap:
 
     def take(self) -> tuple[list[dict], list[str]]:
         self.batches.run()
+        self._taken_since, self._since = watch_metrics.earliest(self._taken_since, self._since), None
         alerts, self._alerts = list(self._alerts.values()), {}
         withdrawn, self.reviser.withdrawn_alerts = self.reviser.withdrawn_alerts, []
         return alerts, withdrawn
 
     def write(self, engine, taken) -> list[tuple[str, dict]]:
-        return store_alerts(engine, self.nation, *taken)
+        out = store_alerts(engine, self.nation, *taken)
+        self._taken_since = None  # stored: what that flush took is no longer behind
+        return out
+
+    def oldest_unstored(self) -> float | None:
+        """Receive time of the oldest record whose findings are not stored yet (None: all are)."""
+        return watch_metrics.earliest(self._taken_since, self._since)
 
 
 class WorkerTap:
-    """The detectors in a second process (:class:`dkfi.watch.worker.WatchWorker`)."""
+    """The detectors in a second process (:class:`dkfi.watch.worker.WatchWorker`, which knows what it has not
+    finished or not handed back yet); from a flush until its write has committed, the tap keeps the oldest
+    receive time that flush took."""
 
     def __init__(self, worker, nation: str) -> None:
         self.worker = worker
         self.nation = nation
+        self._taken_since: float | None = None
 
     def process(self, record) -> None:
         self.worker.process(record)
@@ -95,10 +113,18 @@ class WorkerTap:
         self.worker.forget(mmsis)
 
     def take(self):
-        return self.worker.results()
+        taken = self.worker.results()
+        self._taken_since = watch_metrics.earliest(self._taken_since, self.worker.results_since)
+        return taken
 
     def write(self, engine, taken) -> list[tuple[str, dict]]:
-        return store_alerts(engine, self.nation, *taken)
+        out = store_alerts(engine, self.nation, *taken)
+        self._taken_since = None
+        return out
+
+    def oldest_unstored(self) -> float | None:
+        """Receive time of the oldest record whose findings are not stored yet (None: all are)."""
+        return watch_metrics.earliest(self._taken_since, self.worker.oldest_unreturned())
 
 
 def store_alerts(engine, nation: str, alerts: list, withdrawn: list) -> list[tuple[str, dict]]:
@@ -113,7 +139,7 @@ def store_alerts(engine, nation: str, alerts: list, withdrawn: list) -> list[tup
         raised = [a["kind"] for a in alerts if a["key"] not in known]
         recs += watch.withdraw(s, withdrawn)
         summaries = [watch.summary_dict(r) for r in recs]
-    alert_metrics.TOTALS.add(raised)
+    watch_metrics.TOTALS.add(raised)
     return [(watch.ALERTS_SUBJECT, m) for m in summaries]
 
 
@@ -124,15 +150,24 @@ class LiveWatch:
         self.nation = nation
         self.runner = runner
         self.worker = worker
+        self.taps: list[RunnerTap | WorkerTap] = []
 
-    def tap(self):
+    def tap(self) -> RunnerTap | WorkerTap:
+        """A tap for one more live feed, seen by the lag gauge of ``/metrics`` until :meth:`close`."""
+        t: RunnerTap | WorkerTap
         if self.worker is not None:
-            return WorkerTap(self.worker, self.nation)
-        assert self.runner is not None
-        return RunnerTap(self.runner, self.nation)
+            t = WorkerTap(self.worker, self.nation)
+        else:
+            assert self.runner is not None
+            t = RunnerTap(self.runner, self.nation)
+        self.taps.append(t)
+        watch_metrics.LAG.watch(t)
+        return t
 
     def close(self, engine) -> None:
         """Let a worker finish what it was handed and store its last alerts (nothing is lost at shutdown)."""
+        for t in self.taps:
+            watch_metrics.LAG.forget(t)
         if self.worker is None:
             return
         self.worker.close(30.0)

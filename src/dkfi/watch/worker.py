@@ -6,7 +6,9 @@ de-duplication key, which only the pipeline needs, is left out), a static report
 worker rebuilds each position, runs the same :class:`~dkfi.watch.service.WatchRunner` (with the
 late-data :class:`~dkfi.watch.late.Reviser`) and sends back snapshots of the alerts that changed and
 the keys of alerts that late data withdrew. The queue's bound is the back-pressure: if detection falls
-behind, ingest waits instead of memory growing.
+behind, ingest waits instead of memory growing. After each batch the worker reports how many it has finished
+(``progress``), so the serving process knows how far behind the watch is (``dkfi_watch_lag_seconds``,
+:mod:`dkfi.watch.metrics`) without the worker having a ``/metrics`` of its own.
 
 Garbage collection: the worker's heap is mostly long-lived (modules, the asset, land and port indexes with
 their grid caches, every vessel's detector state and recent track), and each position leaves a few new
@@ -24,9 +26,11 @@ import multiprocessing as mp
 import operator
 import queue
 import time
+from collections import deque
 from pathlib import Path
 
 from dkfi.maritime.records import Position, Static
+from dkfi.watch import metrics as watch_metrics
 from dkfi.watch.watchlist import WatchList
 
 # a position travels as the tuple of these fields, in Position's order (``Position(*values)`` rebuilds it)
@@ -36,8 +40,12 @@ GC_EVERY = 1_000_000  # records between the worker's full garbage collections (m
 
 
 def _main(inbox, outbox, assets, watchlist, corridor_m, gc_every) -> None:  # runs in the worker process
+    from dkfi.core import logs
+    from dkfi.core.config import get_settings
     from dkfi.watch import service as watch
     from dkfi.watch.late import Reviser
+
+    logs.configure(get_settings())  # the same lines on the same stdout as the serving process (JSON or text)
 
     try:
         runner = watch.WatchRunner(watch.make_context(assets, watchlist, corridor_m))
@@ -61,6 +69,7 @@ def _main(inbox, outbox, assets, watchlist, corridor_m, gc_every) -> None:  # ru
     next_gc = gc_every or 0
     outbox.put(("ready", None))
     records = 0
+    batches = 0
     wait_s = 0.0
     t_start = time.perf_counter()
     process = reviser.process
@@ -88,6 +97,8 @@ def _main(inbox, outbox, assets, watchlist, corridor_m, gc_every) -> None:  # ru
             withdrawn, reviser.withdrawn_alerts = reviser.withdrawn_alerts, []
             if changed or withdrawn:
                 outbox.put(("alerts", ([a.as_dict() for a in (changed or {}).values()], withdrawn)))
+            batches += 1
+            outbox.put(("progress", batches))  # after its alerts: what the parent takes covers the batch
         elif kind == "forget":
             runner.forget(payload)
     total_s = time.perf_counter() - t_start
@@ -111,6 +122,13 @@ class WatchWorker:
         self._withdrawn: list[str] = []
         self.stats: dict | None = None
         self.blocked_s = 0.0  # time spent handing batches to the queue, mostly waiting for room (detection behind)
+        # for the lag gauge: receive times (watch_metrics.now) of the first record of the buffer, of each batch
+        # handed over and not yet finished (with its number), and of the oldest finished one not yet returned
+        self._buf_since: float | None = None
+        self._sent: deque[tuple[int, float | None]] = deque()
+        self._batches = 0
+        self._done_since: float | None = None
+        self.results_since: float | None = None  # the oldest receive time the last results() covered
         # every concrete context has Process; typeshed's BaseContext (what get_context(str) returns) lacks it
         self.proc = ctx.Process(  # type: ignore[attr-defined]
             target=_main, args=(self.inbox, self.outbox, assets, watchlist, corridor_m, gc_every),
@@ -131,6 +149,8 @@ class WatchWorker:
 
     def process(self, record: Position | Static) -> None:
         buf = self._buf
+        if not buf:
+            self._buf_since = watch_metrics.now()
         buf.append(_position_values(record) if type(record) is Position else record)
         if len(buf) >= self.batch:
             self._send()
@@ -142,6 +162,9 @@ class WatchWorker:
     def _send(self) -> None:
         if self._buf:
             batch, self._buf = self._buf, []
+            self._batches += 1
+            self._sent.append((self._batches, self._buf_since))
+            self._buf_since = None
             self._put(("records", batch))
 
     def _put(self, msg) -> None:
@@ -170,6 +193,10 @@ class WatchWorker:
             for a in alerts:
                 self._alerts[a["key"]] = a
             self._withdrawn.extend(withdrawn)
+        elif kind == "progress":
+            sent = self._sent
+            while sent and sent[0][0] <= payload:
+                self._done_since = watch_metrics.earliest(self._done_since, sent.popleft()[1])
         elif kind == "done":
             self.stats = payload
 
@@ -179,7 +206,18 @@ class WatchWorker:
         self._drain()
         alerts, self._alerts = list(self._alerts.values()), {}
         withdrawn, self._withdrawn = self._withdrawn, []
+        self.results_since, self._done_since = self._done_since, None
         return alerts, withdrawn
+
+    def oldest_unreturned(self) -> float | None:
+        """Receive time of the oldest record handed to :meth:`process` whose findings :meth:`results` has not
+        returned yet: still buffered, in the worker's queue or being detected, or finished and waiting."""
+        since = watch_metrics.earliest(self._buf_since, self._done_since)
+        try:
+            since = watch_metrics.earliest(since, self._sent[0][1])
+        except IndexError:  # read from the scraping thread while the feed's thread empties it
+            pass
+        return since
 
     def close(self, timeout: float = 600.0) -> dict | None:
         """Hand over what is buffered, wait until the worker has processed everything, and stop it."""

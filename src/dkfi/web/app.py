@@ -112,7 +112,7 @@ def create_app(database_url: str | None = None, live: dict[str, Any] | None = No
     from dkfi.core.config import get_settings
     from dkfi.core.db import get_engine
     from dkfi.core.security import NotLoggedIn
-    from dkfi.web import auth, ops, pages
+    from dkfi.web import apidocs, auth, home, ops, pages
 
     registry.start()
     settings = get_settings()
@@ -148,6 +148,7 @@ def create_app(database_url: str | None = None, live: dict[str, Any] | None = No
 
     titles = ", ".join(d.title for d in registry.domains())
     app = FastAPI(title="dkfi", version=dkfi.__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None,  # served from the package by web/apidocs.py, not from a CDN
                   description=f"Danish-Finnish defence cooperation platform: {titles}. "
                               "Every record carries its confidentiality label and owner nation.")
     app.add_middleware(GZipMiddleware, minimum_size=2048)
@@ -157,11 +158,13 @@ def create_app(database_url: str | None = None, live: dict[str, Any] | None = No
     identity.dummy_hash()  # made now, so the first login of an unknown name costs no more than any other
     app.include_router(auth.router)
     app.include_router(ops.router)  # /healthz, /readyz, /metrics (docs/operations.md, "Health and metrics")
+    app.include_router(apidocs.router)  # /docs, /redoc
     for router in registry.routers():
         app.include_router(router)
     for router in registry.page_routers():
         app.include_router(router)
     app.include_router(pages.router)  # after the domains': its /api/geo/{layer} must not shadow theirs
+    app.include_router(home.router)  # / and /api/home: the domains' tiles (registry extension point web.home_tiles)
 
     @app.exception_handler(NotLoggedIn)
     async def _to_login(request: Request, exc: NotLoggedIn):
