@@ -1,6 +1,8 @@
 """Shared fixtures: settings in a temporary folder, and databases on SQLite and the local PostgreSQL."""
 from __future__ import annotations
 
+import contextlib
+
 import os
 import uuid
 from pathlib import Path
@@ -95,9 +97,9 @@ def _pg_available() -> bool:
         return False
 
 
-@pytest.fixture
-def pg_url():
-    """A fresh, empty PostgreSQL database, dropped afterwards."""
+@contextlib.contextmanager
+def pg_database():
+    """A fresh, empty PostgreSQL database, dropped afterwards (as many as a test needs)."""
     import sqlalchemy as sa
 
     need(f"PostgreSQL not reachable at {PG_ADMIN_URL}", _pg_available())
@@ -106,16 +108,25 @@ def pg_url():
     with admin.connect() as c:
         c.execute(sa.text(f'CREATE DATABASE "{name}"'))
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    yield url
-    from dkfi.core.db import _engines, _lock
+    try:
+        yield url
+    finally:
+        from dkfi.core.db import _engines, _lock
 
-    with _lock:
-        eng = _engines.pop(url, None)
-    if eng is not None:
-        eng.dispose()
-    with admin.connect() as c:
-        c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+        with _lock:
+            eng = _engines.pop(url, None)
+        if eng is not None:
+            eng.dispose()
+        with admin.connect() as c:
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    with pg_database() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -10,7 +10,6 @@ import json
 import math
 import struct
 import tarfile
-import uuid
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -23,7 +22,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from typer.testing import CliRunner
 
 from dkfi.core import audit, backup, db, registry
-from tests.conftest import AIS, PG_ADMIN_URL, _pg_available, need
+from tests.conftest import AIS, need, pg_database
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "src" / "dkfi" / "data" / "ais" / "ais-sample.txt.gz"   # bundled with the package
@@ -31,27 +30,6 @@ DRIFT = AIS / "labelled" / "dma_aisabnormal" / "538004030_drift_1.ais"
 
 
 # ---- nodes ----------------------------------------------------------------------------------------------
-
-@contextmanager
-def pg_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database (as the conftest's ``pg_url``, usable more than once per test)."""
-    need(f"PostgreSQL not reachable at {PG_ADMIN_URL}", _pg_available())
-    name = f"dkfi_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as c:
-        c.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    try:
-        yield url
-    finally:
-        with db._lock:
-            eng = db._engines.pop(url, None)
-        if eng is not None:
-            eng.dispose()
-        with admin.connect() as c:
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
 
 class Node:
     """A node's settings (data folder and database) for the CLI."""

@@ -17,17 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from dkfi.cli.demo import port_free as _free
+
 pytestmark = [pytest.mark.xdist_group("demo"), pytest.mark.timeout(900)]
-
-
-def _free(port: int) -> bool:
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
 
 
 def _base_port() -> int:

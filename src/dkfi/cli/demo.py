@@ -60,7 +60,7 @@ def node_ports(port: int) -> dict[str, tuple[int, int]]:
     return {"DNK": (port, port + 443), "FIN": (port + 1, port + 444)}
 
 
-def _port_free(port: int) -> bool:
+def port_free(port: int) -> bool:
     """Could a server listen on ``port`` (with SO_REUSEADDR, as uvicorn does: closed connections do not count)?"""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -134,7 +134,7 @@ def two_nodes(port: int, speed: float, fresh: bool) -> None:
         raise typer.BadParameter("DKFI_DATABASE_URL is set, but each node of the demo has its own SQLite database: "
                                  "unset it, or run `dkfi demo --single-node`")
     ports = node_ports(port)
-    busy = [p for pair in ports.values() for p in pair if not _port_free(p)]
+    busy = [p for pair in ports.values() for p in pair if not port_free(p)]
     if busy:
         raise typer.BadParameter(f"port(s) {', '.join(map(str, busy))} on 127.0.0.1 are in use: the demo needs "
                                  f"{port}, {port + 1} (web) and {port + 443}, {port + 444} (federation); "
