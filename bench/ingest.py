@@ -1,6 +1,11 @@
 """Ingest benchmark: the whole NMEA ingest path against a bare pyais decode loop, and DMA CSV rows/s.
 
-Run: ``.venv/bin/python bench/ingest.py [--repeat 40] [--csv-rows 2000000] [--rounds 2]``
+Run: ``.venv/bin/python bench/ingest.py [--repeat 40] [--csv-rows 2000000] [--rounds 2] [--baseline-src DIR]
+[--decoder NAME]``
+
+``--baseline-src DIR``: also run the NMEA and CSV paths of another copy of dkfi's ``src`` (an earlier version,
+say) in the same interleaved rounds (``PYTHONPATH=DIR``), printed beside these as "before" with the ratio.
+``--decoder``: the AIS decoder of the dkfi NMEA path (``DKFI_AIS_DECODER``; default: the default).
 
 (a) NMEA sentences/s through dkfi's whole ingest path (parse, assemble, decode, normalise, de-duplicate,
     latest state into SQLite, history into Parquet, the file's SHA-256 fingerprint in a second thread) against
@@ -99,6 +104,7 @@ def peak_rss_mb() -> float:
 def child(kind: str, path: str) -> None:
     """One measurement in a fresh process, printed as JSON."""
     t0 = time.perf_counter()
+    c0 = time.process_time()
     units = 0
     if kind == "bare-pyais":
         import pyais
@@ -122,20 +128,24 @@ def child(kind: str, path: str) -> None:
         settings = get_settings()
         engine = get_engine(settings.effective_database_url)
         t0 = time.perf_counter()  # the database is created and migrated outside the timing
+        c0 = time.process_time()
         report = import_paths(engine, [Path(path)], settings, fmt="nmea" if kind == "dkfi-nmea" else "dma-csv")
         units = report.total.received
         assert not report.errors, report.errors
     else:
         raise SystemExit(f"unknown child kind {kind}")
     seconds = time.perf_counter() - t0
+    cpu = time.process_time() - c0  # all threads: a shared machine slows the clock, not the work
     rss_mb = peak_rss_mb()
-    print(json.dumps({"kind": kind, "seconds": seconds, "units": units, "peak_rss_mb": round(rss_mb, 1)}))
+    print(json.dumps({"kind": kind, "seconds": seconds, "cpu": cpu, "units": units, "peak_rss_mb": round(rss_mb, 1)}))
 
 
-def run_child(kind: str, path: Path, one_core: bool = False) -> dict:
+def run_child(kind: str, path: Path, one_core: bool = False, src: Path | None = None) -> dict:
     env = dict(os.environ)
     if one_core:
         env["POLARS_MAX_THREADS"] = "1"
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
     out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)], env=env, check=True,
                          capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -146,20 +156,30 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=40, help="copies of the 5-minute recording (40 = 1.05 M sentences)")
     ap.add_argument("--csv-rows", type=int, default=2_000_000)
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds; medians are compared")
+    ap.add_argument("--baseline-src", type=Path, help="another dkfi src folder to measure beside this one")
+    ap.add_argument("--decoder", help="AIS decoder of the dkfi NMEA path (DKFI_AIS_DECODER)")
     ap.add_argument("--child", nargs=2, metavar=("KIND", "PATH"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.child:
         child(*a.child)
         return
+    if a.decoder:
+        os.environ["DKFI_AIS_DECODER"] = a.decoder
     nmea, sentences = make_nmea(a.repeat)
     csv, rows = make_csv(a.csv_rows)
     print(f"inputs: {nmea.name} ({sentences:,} VDM sentences), {csv.name} ({rows:,} rows)")
-    res: dict[str, list[dict]] = {k: [] for k in ("bare-pyais", "dkfi-nmea", "bare-polars", "dkfi-csv")}
+    kinds = ["bare-pyais", "dkfi-nmea", "bare-polars", "dkfi-csv"]
+    if a.baseline_src:
+        kinds += ["before-nmea", "before-csv"]
+    res: dict[str, list[dict]] = {k: [] for k in kinds}
     for r in range(a.rounds):
-        for kind in ("bare-pyais", "dkfi-nmea"):
-            res[kind].append(run_child(kind, nmea))
-        for kind in ("bare-polars", "dkfi-csv"):
-            res[kind].append(run_child(kind, csv, one_core=True))
+        nmea_kinds = ["bare-pyais", "dkfi-nmea"] + (["before-nmea"] if a.baseline_src else [])
+        for kind in nmea_kinds[r % len(nmea_kinds):] + nmea_kinds[:r % len(nmea_kinds)]:
+            src = a.baseline_src if kind.startswith("before") else None
+            res[kind].append(run_child(kind.replace("before", "dkfi"), nmea, src=src))
+        for kind in ("bare-polars", "dkfi-csv") + (("before-csv",) if a.baseline_src else ()):
+            src = a.baseline_src if kind.startswith("before") else None
+            res[kind].append(run_child(kind.replace("before", "dkfi"), csv, one_core=True, src=src))
         print(f"round {r + 1}: " + ", ".join(f"{k} {v[-1]['seconds']:.2f} s" for k, v in res.items()))
 
     def med(kind):
@@ -177,6 +197,21 @@ def main() -> None:
           f"{pol:,.0f} rows/s -> ratio {csv_rate / pol:.2f}")
     print(f"(c) peak RSS: bare pyais {peak('bare-pyais')} MB, dkfi NMEA {peak('dkfi-nmea')} MB, "
           f"bare polars {peak('bare-polars')} MB, dkfi CSV {peak('dkfi-csv')} MB")
+    def cpu(kind):
+        return statistics.median(x["cpu"] for x in res[kind])
+
+    print(f"    by CPU seconds (medians): dkfi NMEA {sentences / cpu('dkfi-nmea'):,.0f} sentences/s, bare pyais "
+          f"{sentences / cpu('bare-pyais'):,.0f} /s -> ratio {cpu('bare-pyais') / cpu('dkfi-nmea'):.2f}; dkfi CSV "
+          f"{rows / cpu('dkfi-csv'):,.0f} rows/s, bare polars {rows / cpu('bare-polars'):,.0f} rows/s -> ratio "
+          f"{cpu('bare-polars') / cpu('dkfi-csv'):.2f}")
+    if a.baseline_src:
+        print(f"    by CPU seconds, before: NMEA {sentences / cpu('before-nmea'):,.0f} sentences/s -> now "
+              f"{cpu('before-nmea') / cpu('dkfi-nmea'):.2f}x; DMA CSV {rows / cpu('before-csv'):,.0f} rows/s -> "
+              f"now {cpu('before-csv') / cpu('dkfi-csv'):.2f}x")
+        before, before_csv = sentences / med("before-nmea"), rows / med("before-csv")
+        print(f"(d) before ({a.baseline_src}): NMEA {before:,.0f} sentences/s, peak {peak('before-nmea')} MB -> now "
+              f"{ours / before:.2f}x; DMA CSV {before_csv:,.0f} rows/s, peak {peak('before-csv')} MB -> now "
+              f"{csv_rate / before_csv:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,24 @@
-"""Watch quality: precision, recall and time-to-detect per detector kind on simulated incidents, and the
-alert rate on real background traffic.
+"""Watch quality: an evaluation that does not grade itself, plus the older per-kind figures on the incident scenarios.
 
-Run: ``.venv/bin/python bench/watch_quality.py [--quick] [--seeds 2] [--vessels 300] [--workers 2] [--no-cache]``
+Run: ``.venv/bin/python bench/watch_quality.py [--seeds 5] [--workers 2] [--markdown] [--json FILE]``
+(``--incidents`` adds the older section below: ``[--quick] [--incident-seeds 2] [--vessels 300] [--no-cache]``).
+
+Scenario library (``dkfi.sim.library``: hard negatives and harder positives, docs/watch.md). The detectors'
+thresholds are frozen first: every numeric parameter of every detector is written out with its SHA-1 before a
+single scenario is generated, and checked unchanged at the end. Then each family is generated for seeds
+101..100+``--seeds`` (the tests use 1-3: other seeds, so other speeds, places, winds and times), the whole watch
+runs over each scenario, and ``dkfi.watch.evaluation`` (the code ``dkfi watch evaluate`` runs) scores it against
+the scenario's truth: the dragging ship's drag as a positive label of its family, every other ship of the
+scenario as a negative label of the scenario's family. Printed per family: positives, found, recall, precision,
+time-to-detect (median / max minutes, and km dragged by then), anchor-drag alerts on negatives, critical alerts
+of any kind on negatives, vessel-hours and false alarms per 1,000 vessel-hours.
+
+Real recordings: every AIS recording the project ships (``src/dkfi/data/ais/``) and the DMA recordings beside it
+(``../shared/data/ais``: the 5-minute Danish network, the AisLib stream example, the labelled drift case), with no
+label: every anchor-drag alert there is a false alarm; the rate per 1,000 vessel-hours of alerts of every kind is
+printed too.
+
+Older section (``--incidents``):
 
 Simulated part (``dkfi.sim.scenarios``, fixed seeds):
 
@@ -307,16 +324,162 @@ def report(results: list[dict], real: list[dict]) -> dict:
     return summary
 
 
+# ---- scenario library ---------------------------------------------------------------------------------------
+LIBRARY_SEED0 = 101
+SHIPPED = sorted((ROOT / "src/dkfi/data/ais").glob("*.gz"))
+
+
+def _real_all() -> list[Path]:
+    """The recordings the project ships, then the DMA ones beside it that are not the same file."""
+    seen = {hashlib.sha1(p.read_bytes()).hexdigest() for p in SHIPPED}
+    out = list(SHIPPED)
+    for p in REAL + [SHARED / "data/ais/labelled/dma_aisabnormal/538004030_drift_1.ais"]:
+        if p.exists() and hashlib.sha1(p.read_bytes()).hexdigest() not in seen:
+            out.append(p)
+    return out
+
+
+def frozen_thresholds() -> tuple[dict, str]:
+    """Every numeric parameter of every detector (class attributes), and their SHA-1."""
+    import json
+
+    from dkfi.watch.service import detector_classes
+
+    params: dict[str, dict] = {}
+    for kind, cls in sorted(detector_classes().items()):
+        vals = {}
+        for klass in reversed(cls.__mro__):
+            for k, v in vars(klass).items():
+                if not k.startswith("_") and isinstance(v, (int, float, tuple)) and not isinstance(v, bool):
+                    vals[k] = v
+        params[kind] = vals
+    text = json.dumps(params, sort_keys=True, default=str)
+    return params, hashlib.sha1(text.encode()).hexdigest()
+
+
+def run_library_case(args: tuple[str, int]) -> tuple[dict, dict]:
+    """One library scenario: its tallies by family, and a line about it."""
+    from dkfi.maritime.records import Position, Static
+    from dkfi.maritime.sources.nmea import iter_nmea
+    from dkfi.sim import library as lib
+    from dkfi.watch import evaluation as ev
+
+    fam, seed = args
+    res = lib.build(lib.Spec(fam, seed))
+    recs = sorted((r for r in iter_nmea(res.lines, source="sim") if isinstance(r, (Position, Static))),
+                  key=lambda r: r.ts)
+    labels = [ev.Label(t["mmsi"], t["start"], t["end"], t["kind"], fam) for t in res.truth]
+    labels += [ev.Label(m, res.start - 3600, res.end + 3600, ev.NEGATIVE, fam) for m in res.negative_mmsis]
+    run = ev.run_watch(recs, _ctx(), {lb.mmsi for lb in labels})
+    tallies = ev.score(run, labels, "anchor_drag", where=f"{res.spec.name} ")
+    crit = [a.kind for a in run.alerts if a.severity == "critical" and a.mmsi in res.negative_mmsis]
+    return {k: v for k, v in tallies.items()}, {"scenario": res.spec.name, "records": len(recs),
+                                               "alerts": [(a.kind, a.severity) for a in run.alerts],
+                                               "critical_on_negatives": crit}
+
+
+def run_real_case(path: Path) -> tuple[dict, dict]:
+    from dkfi.maritime.service import load_records
+    from dkfi.watch import evaluation as ev
+
+    recs, _ = load_records([path])
+    run = ev.run_watch(recs, _ctx())
+    tallies = ev.score(run, [], "anchor_drag")
+    t = tallies.get(ev.UNLABELLED) or ev.Tally(ev.UNLABELLED)
+    t.family = f"real: {path.name}" + (" (shipped)" if path in SHIPPED else "")
+    vh = t.vessel_hours
+    return {t.family: t}, {"recording": path.name, "records": len(recs), "vessels": len(run.spans),
+                           "vessel_hours": round(vh, 1), "alerts": len(run.alerts),
+                           "alerts_per_1000_vh": round(1000 * len(run.alerts) / vh, 2) if vh else None,
+                           "anchor_drag_alerts": t.alerts_on_negatives,
+                           "kinds": sorted({a.kind for a in run.alerts})}
+
+
+def library_main(a) -> dict:
+    import json
+
+    from dkfi.cli.console import print_table, table
+    from dkfi.sim import library as lib
+    from dkfi.watch import evaluation as ev
+
+    params, digest = frozen_thresholds()
+    print(f"thresholds frozen before generation: sha1 {digest}")
+    print("  anchor_drag: " + ", ".join(f"{k}={v}" for k, v in params["anchor_drag"].items()))
+    seeds = list(range(LIBRARY_SEED0, LIBRARY_SEED0 + a.seeds))
+    cases = [(f, s) for f in lib.families() for s in seeds]
+    tallies: dict[str, ev.Tally] = {}
+    notes = []
+    with ProcessPoolExecutor(a.workers) as ex:
+        for part, note in ex.map(run_library_case, cases):
+            notes.append(note)
+            for fam, t in part.items():
+                mine = tallies.setdefault(fam, ev.Tally(fam, t.expected))
+                for k in ("positives", "detected", "tp_events", "fp_events", "alerts_on_negatives",
+                          "above_low_on_negatives", "critical_on_negatives"):
+                    setattr(mine, k, getattr(mine, k) + getattr(t, k))
+                mine.vessel_hours += t.vessel_hours
+                mine.ttd_s += t.ttd_s
+                mine.ttd_km += t.ttd_km
+                mine.missed += t.missed
+                if t.expected != ev.NEGATIVE:
+                    mine.expected = t.expected
+        real = list(ex.map(run_real_case, _real_all()))
+    if frozen_thresholds()[1] != digest:
+        raise SystemExit("detector thresholds changed during the run: the figures are void")
+    rows = ev.rows(tallies)
+    t = table(*ev.HEADERS, keep=("family",), title=f"scenario library, seeds {seeds[0]}-{seeds[-1]} "
+                                                   f"({len(cases)} scenarios): anchor drag")
+    for r in rows:
+        t.add_row(*ev.cells(r))
+    print_table(t)
+    real_rows = [ev.rows(part)[0] for part, _ in real]
+    t = table(*ev.HEADERS, keep=("family",), title="real recordings (no label: every anchor-drag alert is false)")
+    for r in real_rows:
+        t.add_row(*ev.cells(r))
+    print_table(t)
+    for _, info in real:
+        print(f"  {info['recording']}: {info['vessels']} vessels, {info['vessel_hours']} vessel-h, "
+              f"{info['alerts']} alerts of any kind ({info['alerts_per_1000_vh']} per 1,000 vh: "
+              f"{', '.join(info['kinds']) or 'none'}), {info['anchor_drag_alerts']} anchor drag")
+    crit = [n for n in notes if n["critical_on_negatives"]]
+    print(f"critical alerts on negatives: {sum(len(n['critical_on_negatives']) for n in notes)}"
+          + (f" ({', '.join(n['scenario'] for n in crit)})" if crit else ""))
+    missed = [m for r in rows[:-1] for m in r["missed"]]
+    print(f"missed positives: {', '.join(missed) if missed else 'none'}")
+    if a.markdown:
+        print()
+        print(ev.markdown(rows))
+        print()
+        print(ev.markdown(real_rows))
+    out = {"thresholds_sha1": digest, "thresholds": params, "seeds": seeds, "families": rows, "real": real_rows,
+           "real_info": [info for _, info in real]}
+    if a.json:
+        Path(a.json).write_text(json.dumps(out, indent=1, default=str))
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--quick", action="store_true", help="one seed, 100 vessels")
-    ap.add_argument("--seeds", type=int, default=2)
-    ap.add_argument("--vessels", type=int, default=300)
+    ap.add_argument("--seeds", type=int, default=5, help="library scenarios per family (seeds 101, 102, ...)")
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--markdown", action="store_true", help="also print the tables as Markdown (docs/watch.md)")
+    ap.add_argument("--json", help="write the figures to this file")
+    ap.add_argument("--incidents", action="store_true", help="also the older section on the incident scenarios")
+    ap.add_argument("--quick", action="store_true", help="older section: one seed, 100 vessels")
+    ap.add_argument("--incident-seeds", type=int, default=2)
+    ap.add_argument("--vessels", type=int, default=300)
     ap.add_argument("--no-cache", action="store_true")
     a = ap.parse_args(argv)
     t0 = time.perf_counter()
-    cases = build_cases(a.quick, a.seeds, a.vessels)
+    library_main(a)
+    if a.incidents:
+        incidents_main(a)
+    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+def incidents_main(a) -> None:
+    cases = build_cases(a.quick, a.incident_seeds, a.vessels)
     # the longest first, so the workers finish together
     order = sorted(cases, key=lambda c: 0 if c["kind"] == "mixed" else 1)
     with ProcessPoolExecutor(a.workers) as ex:
@@ -327,8 +490,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{c['name']:18s} seed {c['seed']} vessels {c['vessels']:4d}: {r['n']:8d} records, sim {r['sim_s']:6.1f} s, "
               f"detect {r['detect_s']:6.1f} s ({1e6 * r['detect_s'] / r['n']:.1f} us/record)", file=sys.stderr)
     report(results, real)
-    print(f"\ntotal {time.perf_counter() - t0:.0f} s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     bus: str = Field(default="memory", description="Event bus: 'memory' (in-process) or 'nats'")
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS server of the event bus and of federation "
                           "over JetStream (with DKFI_BUS=nats or a partner given as NATION=nats)")
+    ais_decoder: str | None = Field(default=None, description="AIS decoder of the NMEA import path: columnar "
+                                    "(default, dkfi's own), pyais (the reference), aiscat or marlin (when installed)")
     mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="Digitraffic-shaped MQTT broker")
     # identity
     secret_key: str | None = Field(default=None, description="HMAC key of this node's own tokens; default: a "

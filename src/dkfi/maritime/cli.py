@@ -29,6 +29,16 @@ def _format_ok(value: str) -> str:
     return value
 
 
+def _decoder_ok(value: str | None) -> str | None:
+    from dkfi.maritime.sources.decoders import get_decoder
+
+    try:
+        get_decoder(value)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
 def accounting_table(title: str, d: dict) -> Table:
     t = table("what", "count", keep=("count",), right=("count",), title=title)
     t.add_row("received", f"{d['received']:,}")
@@ -53,6 +63,9 @@ def import_(
     as_json: bool = typer.Option(False, "--json", help="print one JSON object with the accounting on stdout"),
     force: bool = typer.Option(False, "--force",
                                help="import a file again even if the same file (same bytes) was imported before"),
+    decoder: Optional[str] = typer.Option(None, "--decoder", callback=_decoder_ok,
+                                          help="AIS decoder of NMEA files: columnar (default) | pyais | aiscat | "
+                                               "marlin; default DKFI_AIS_DECODER or columnar"),
 ) -> None:
     """Import AIS files into the vessel picture and its history.
 
@@ -72,7 +85,7 @@ def import_(
             progress.update(task, description=f"importing {path.name}")
 
         report = service.import_paths(engine, paths, settings, fmt=format, on_file=on_file,
-                                      progress=lambda n: progress.advance(task, n), force=force)
+                                      progress=lambda n: progress.advance(task, n), force=force, decoder=decoder)
     d = report.as_dict()
     for f in report.skipped:
         err.print(f"[yellow]note:[/] {escape(f.skipped or '')}")

@@ -59,12 +59,21 @@ def detect_format(path: Path) -> str:
     )
 
 
-def open_source(path: Path, fmt: str = "auto") -> tuple[str, Iterator[Item]]:
-    """The format and an item iterator for one file."""
+def open_source(path: Path, fmt: str = "auto", *, columnar: bool = True,
+                decoder: str | None = None) -> tuple[str, Iterator[Item]]:
+    """The format and an item iterator for one file.
+
+    ``columnar``: NMEA as :class:`~dkfi.maritime.records.Batch` frames where it can
+    (:func:`~dkfi.maritime.sources.nmea_batch.read_nmea_batches`, with ``decoder``), as a whole-file import
+    takes it; ``columnar=False``: one item per message (replay needs the records one by one)."""
     if fmt not in FORMATS:
         raise FormatError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if fmt == "auto":
         fmt = detect_format(path)
+    if fmt == "nmea" and columnar:
+        from dkfi.maritime.sources.nmea_batch import read_nmea_batches
+
+        return fmt, read_nmea_batches(path, decoder=decoder)
     if fmt == "nmea":
         from dkfi.maritime.sources.nmea import read_nmea
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, cast
 
+import numpy as np
 import polars as pl
 
 from dkfi.maritime.records import (
@@ -101,10 +102,15 @@ class Pipeline:
         *,
         dedupe_window: float = 60.0,
         flush_rows: int = 250_000,
+        latest_rows: int | None = None,
         listeners: Iterable[Callable[[Position], None]] = (),
         static_listeners: Iterable[Callable[[Static], None]] = (),
     ) -> None:
         self.store = store
+        self.latest_rows = flush_rows if latest_rows is None else latest_rows
+        """Columnar NMEA batches: the vessel table is written at the first flush after this many rows (and at
+        every explicit :meth:`flush`); the history at every flush."""
+        self._since_latest = 0
         self.acc = Accounting()
         self.window = dedupe_window
         self.flush_rows = flush_rows
@@ -226,8 +232,11 @@ class Pipeline:
                     setattr(cur, f, getattr(item, f))
         self._dirty.add(item.mmsi)
 
-    # ---- columnar batches (DMA CSV) ---------------------------------------------------------
+    # ---- columnar batches (DMA CSV, NMEA) ---------------------------------------------------
     def add_batch(self, batch: Batch) -> None:
+        if batch.keys is not None:
+            self._add_keyed(batch)
+            return
         acc = self.acc
         acc.received += batch.units
         rejected = sum(batch.rejected.values())
@@ -268,6 +277,73 @@ class Pipeline:
         if self._buffered >= self.flush_rows:
             self.flush()
 
+    def _add_keyed(self, batch: Batch) -> None:
+        """A batch of NMEA positions: repeats dropped by key within the window, as :meth:`add` does one by one."""
+        acc = self.acc
+        pos = batch.positions
+        keys = batch.keys
+        assert keys is not None
+        units = np.asarray(batch.row_units, dtype=np.int64)
+        acc.received += batch.units
+        acc.rejected.update(batch.rejected)
+        seen = self._seen
+        window = self.window
+        top = self._seen_max_ts
+        dups: list[int] = []
+        get = seen.get
+        for i, (k, t) in enumerate(zip(keys, pos["ts"].to_list())):
+            prev = get(k)
+            if prev is not None and -window <= t - prev <= window:
+                dups.append(i)
+                continue
+            seen[k] = t
+            if t > top:
+                top = t
+        self._seen_max_ts = top
+        if len(seen) > self._seen_limit:
+            self._prune_seen()
+        if dups:
+            keep = np.ones(pos.height, dtype=bool)
+            keep[dups] = False
+            dup_units = int(units[~keep].sum())
+            pos = pos.filter(pl.Series(keep))
+            units = units[keep]
+            keys = [k for k, ok in zip(keys, keep.tolist()) if ok]
+        else:
+            dup_units = 0
+        acc.duplicates += dup_units
+        acc.accepted += batch.units - dup_units - sum(batch.rejected.values())
+        acc.positions += pos.height
+        if not pos.height:
+            return
+        self._frames.append(pos)
+        self._buffered += pos.height
+        latest = self.latest
+        # each vessel's newest row (the last in arrival order among equal times), as add() keeps it one by one
+        order = np.argsort(pos["ts"].to_numpy(), kind="stable")
+        by_time = pos["mmsi"].to_numpy()[order][::-1]
+        _, first = np.unique(by_time, return_index=True)
+        for row in pos[order[len(order) - 1 - first]].iter_rows():
+            cur = latest.get(row[1])
+            if cur is None or row[0] >= cur.ts:
+                latest[row[1]] = Position(*cast(Any, row))
+                self._dirty.add(row[1])
+        if self.listeners:
+            listeners = self.listeners
+            make: Any = Position  # a row holds the fields in order (POSITION_SCHEMA), then units and key
+            for row, u, k in zip(pos.iter_rows(), units.tolist(), keys):
+                p = make(*row, u, k)
+                for fn in listeners:
+                    fn(p)
+        if self._buffered >= self.flush_rows:
+            # history at every flush (memory is bounded by flush_rows), the vessel table less often: writing a
+            # few thousand changed vessels costs as much as a hundred thousand history rows
+            self._since_latest += self._buffered
+            latest_too = self._since_latest >= self.latest_rows
+            if latest_too:
+                self._since_latest = 0
+            self.write(self.take(latest=latest_too))
+
     # ---- output -----------------------------------------------------------------------------
     def position_frame(self) -> pl.DataFrame:
         """The buffered positions as one frame (clears nothing)."""
@@ -288,9 +364,11 @@ class Pipeline:
             return pl.DataFrame(schema=STATIC_SCHEMA)
         return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
 
-    def take(self) -> Taken:
-        """Hand over what is buffered (history frames, changed vessels) and start afresh."""
-        dirty = self._dirty
+    def take(self, latest: bool = True) -> Taken:
+        """Hand over what is buffered (history frames, changed vessels) and start afresh.
+
+        ``latest=False``: the history only; the changed vessels wait for a later take."""
+        dirty = self._dirty if latest else set()
         self.vessels_seen.update(dirty)
         taken: Taken = (
             self.position_frame(),
@@ -304,7 +382,8 @@ class Pipeline:
         self._frames = []
         self._static_frames = []
         self._buffered = 0
-        self._dirty = set()
+        if latest:
+            self._dirty = set()
         return taken
 
     def write(self, taken: Taken) -> None:

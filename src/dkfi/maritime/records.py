@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
-from typing import TYPE_CHECKING, Hashable, NamedTuple, Union
+from typing import TYPE_CHECKING, Any, Hashable, NamedTuple, Sequence, Union
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType
@@ -210,3 +210,8 @@ class Batch:
     statics: pl.DataFrame
     rejected: dict[str, int]
     units: int
+    keys: Sequence[Hashable] | None = None
+    """With keys (the NMEA columnar reader): the de-duplication key of each position row; the pipeline then drops
+    repeats as it does for single records (same key within its window), not by (MMSI, time, position)."""
+    row_units: Any = None
+    """With keys: the input units of each position row (a numpy array); ``units`` is their sum."""

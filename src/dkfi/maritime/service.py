@@ -35,6 +35,11 @@ log = logging.getLogger(__name__)
 POSITIONS_SUBJECT = "maritime.positions"
 
 
+#: Positions an import buffers before it writes them: the import's memory is bounded by this (and the 2 MB blocks
+#: of the NMEA reader), not by the file; 100,000 keeps a 1-million-sentence import under 300 MB.
+IMPORT_FLUSH_ROWS = 100_000
+
+
 def make_store(engine: Engine, settings: Settings) -> Store:
     return Store(engine, settings.history_dir, label=AIS_DEFAULT, owner_nation=settings.nation)
 
@@ -96,12 +101,19 @@ def import_paths(
     on_file: Callable[[Path, int], None] | None = None,
     progress: Callable[[int], None] | None = None,
     force: bool = False,
+    decoder: str | None = None,
 ) -> ImportReport:
     """Import AIS files into the picture. A bad file is reported and skipped, keeping what could be read of it;
-    the others go in. A file imported before (the same bytes) is skipped unless ``force``."""
+    the others go in. A file imported before (the same bytes) is skipped unless ``force``.
+
+    ``decoder`` names the AIS decoder of NMEA files (:mod:`dkfi.maritime.sources.decoders`; default
+    ``DKFI_AIS_DECODER`` or ``columnar``); ValueError for an unknown or uninstalled one."""
+    from dkfi.maritime.sources.decoders import get_decoder
+
+    get_decoder(decoder)  # refused before any file is read
     report = ImportReport()
     store = make_store(engine, settings)
-    pipeline = Pipeline(store)
+    pipeline = Pipeline(store, flush_rows=IMPORT_FLUSH_ROWS, latest_rows=4 * IMPORT_FLUSH_ROWS)
     for path in expand_paths(paths):
         result = FileResult(str(path), None)
         report.files.append(result)
@@ -129,7 +141,8 @@ def import_paths(
         before.merge(pipeline.acc)
         failed = False
         try:
-            result.format, items = open_source(path, fmt)
+            result.format, items = open_source(path, fmt) if decoder is None else \
+                open_source(path, fmt, decoder=decoder)
             pipeline.feed(items, progress)
         except FormatError as exc:
             result.error = str(exc)
@@ -293,7 +306,7 @@ def load_records(paths: Iterable[Path], fmt: str = "auto") -> tuple[list[Positio
     kept: list[Position | Static] = []
     pipeline = Pipeline(None, listeners=[kept.append], static_listeners=[kept.append])
     for path in expand_paths(paths):
-        _, source = open_source(path, fmt)
+        _, source = open_source(path, fmt, columnar=False)
         for item in source:
             if isinstance(item, Batch):
                 # a CSV batch: counted as a batch, its rows kept as records

@@ -108,7 +108,7 @@ INCIDENTS: dict[str, dict[str, Any]] = {
     "oresund-demo": dict(
         kind="anchor_drag", name="SIM NORDIC ANCHOR", imo=None, mmsi=636999201, ship_type=80, length=183,
         route=[(12.72, 55.62), (12.78, 55.35), (12.84, 55.05), (12.88, 54.80)],
-        drag_start_km=16.0, drag_km=55.0, service_kn=12.0, drag_kn=6.0, dark=[],
+        drag_start_km=16.0, drag_km=55.0, service_kn=12.0, drag_kn=6.0, dark=[], anchor_model=True,
         note="demo: a tanker leaves the Sound at service speed and drags its anchor south across the Baltic Pipe, "
              "the Rønne-Rødvig cable and the Baltic Cable, modelled on Eagle S"),
     "ais-gap": dict(
@@ -237,6 +237,8 @@ class _Plan:
     lon: float
     kp: list[tuple[float, float, float, int, bool]] = field(default_factory=list)
     heading_noise: float = 2.0
+    # (t0, t1, f): between t0 and t1 the heading is the COG plus f(t - t0) (the anchor model's yaw)
+    yaw: list[tuple[float, float, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.kp:
@@ -621,6 +623,12 @@ class _Sim:
         plan.follow(sub_route(route, 0, d_drag0)[1:], tpl["service_kn"])
         t_drag0 = plan.t
         drag_len = d_drag1 - d_drag0
+        motion = None
+        if tpl.get("anchor_model"):  # the bow held by the chain: yaw and surging speed (sim/anchor.py)
+            from dkfi.sim.anchor import under_way_drag
+
+            motion = under_way_drag(random.Random(rng.random()), 0.0, tpl["drag_kn"])
+            plan.yaw.append((t_drag0, float("inf"), motion.heading))
         # the drag, split where the AIS goes dark and comes back
         cuts = sorted({0.0, 1.0, *[f for span in tpl.get("dark", []) for f in span]})
         dark_spans = []
@@ -628,10 +636,15 @@ class _Sim:
             dark = any(a <= f0 < b for a, b in tpl.get("dark", []))
             part = sub_route(route, d_drag0 + f0 * drag_len, d_drag0 + f1 * drag_len)
             ts0 = plan.t
-            plan.follow(part[1:], tpl["drag_kn"], status=0, ais=not dark)
+            if motion is not None:
+                self._drag_part(plan, part, motion, t_drag0, ais=not dark)
+            else:
+                plan.follow(part[1:], tpl["drag_kn"], status=0, ais=not dark)
             if dark:
                 dark_spans.append((ts0, plan.t))
         t_drag1 = plan.t
+        if motion is not None:
+            plan.yaw[-1] = (t_drag0, t_drag1, motion.heading)
         # stopped after the drag (boarded / anchored), or carries on at service speed
         if tpl.get("after", "stop") == "stop" or d_drag1 >= total:
             plan.hold(3 * 3600, rng, radius_m=50, status=1)
@@ -666,6 +679,20 @@ class _Sim:
                 "end": round(b, 1), "duration_s": round(b - a, 1),
                 "assets_crossed": list(dict.fromkeys(c["asset"] for c in cr)), "crossings": cr,
                 "note": "AIS off during the anchor drag"})
+
+    @staticmethod
+    def _drag_part(plan: _Plan, part: list[tuple[float, float]], motion: Any, t_drag0: float, ais: bool) -> None:
+        """Follow ``part`` at the anchor model's surging speed (keypoints every 10 s)."""
+        total = _poly_len(part)[-1]
+        d = 0.0
+        while d < total:
+            v = max(0.3, motion.speed(plan.t - t_drag0)) * KNOT_MS
+            step = min(v * 10.0, total - d)
+            d += step
+            lat, lon, _ = point_along(part, d)
+            plan.t += step / v
+            plan.lat, plan.lon = lat, lon
+            plan.kp.append((plan.t, lat, lon, 0, ais))
 
     def _gap(self, name: str, tpl: dict, t_start: float) -> None:
         from shapely.geometry import LineString
@@ -757,7 +784,8 @@ class _Sim:
                 moving = sog > 0.3
                 sog_r = max(0.0, sog + rng.gauss(0, 0.15)) if moving else rng.uniform(0, 0.2)
                 cog_r = (cog + rng.gauss(0, 1.5)) % 360 if moving else rng.uniform(0, 359.9)
-                heading = int(round((cog + rng.gauss(0, v.plan.heading_noise)) % 360)) % 360 if moving \
+                yaw = next((f(t - a) for a, b, f in v.plan.yaw if a <= t < b), 0.0)
+                heading = int(round((cog + yaw + rng.gauss(0, v.plan.heading_noise)) % 360)) % 360 if moving \
                     else int(rng.uniform(0, 359))
                 jlat, jlon = offset(lat, lon, rng.uniform(0, 360), abs(rng.gauss(0, 4)))  # GPS noise, metres
                 sec = int(t) % 60

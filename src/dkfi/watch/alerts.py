@@ -36,6 +36,7 @@ CORROBORATION_SHARE = 0.5  # a further kind of finding in the same situation add
 MERGE_GAP_S = 2 * 3600.0   # events of one vessel and situation closer than this form one alert
 
 SEVERITIES = ((80, "critical"), (60, "high"), (35, "medium"), (0, "low"))
+SEVERITY_CEILING = {"high": 79.0, "medium": 59.0, "low": 34.0}  # the highest score a capped alert keeps
 
 
 def severity_for(score: float) -> str:
@@ -106,6 +107,9 @@ def score(alert: Alert, watch_hits: Sequence[Any] = ()) -> None:
     if kinds:
         main = kinds[0]
         factors.append((f"{main.replace('_', ' ')} detected", KIND_POINTS.get(main, 10)))
+        # the signals of the main finding (its newest event), each a factor with its points
+        newest = max((e for e in alert.events if e.kind == main), key=lambda e: e.end)
+        factors.extend((str(t), float(p)) for t, p in newest.measured.get("factors") or ())
         for k in kinds[1:]:
             factors.append((f"corroborated by {k.replace('_', ' ')}", KIND_POINTS.get(k, 10) * CORROBORATION_SHARE))
     assets = {e.asset for e in alert.events if e.asset}
@@ -119,8 +123,16 @@ def score(alert: Alert, watch_hits: Sequence[Any] = ()) -> None:
     if watch_hits and "watchlist" not in kinds:
         lists = sorted({getattr(h, "list", str(h)) for h in watch_hits})
         factors.append((f"on watch list: {', '.join(lists)}", WATCHLIST_POINTS))
+    if kinds:
+        # severity that earns "critical": the detector says how high its signals allow (docs/watch.md,
+        # "Severity"); a finding of another kind corroborating it lifts a cap of "high", never one of "low"
+        cap = newest.measured.get("severity_cap")
+        ceiling = SEVERITY_CEILING.get(str(cap)) if cap != "high" or len(kinds) == 1 else None
+        raw = sum(p for _, p in factors)
+        if ceiling is not None and raw > ceiling:
+            factors.append((f"held at {cap}: {newest.measured.get('severity_cap_reason') or cap}", ceiling - raw))
     alert.factors = factors
-    alert.score = min(100.0, sum(p for _, p in factors))
+    alert.score = max(0.0, min(100.0, sum(p for _, p in factors)))
 
 
 class AlertBuilder:

@@ -108,6 +108,78 @@ def replay(
     err.print(_where_alerts_went(len(alerts), database), markup=False, highlight=False)
 
 
+@app.command()
+def evaluate(
+    paths: List[Path] = typer.Argument(..., help="AIS recordings (any format the picture imports)"),
+    incidents: Path = typer.Option(..., "--incidents", help="labelled incidents CSV: mmsi, start, end[, kind, family, "
+                                                            "note] (docs/watch.md, 'Evaluate on your own archive')"),
+    kind: str = typer.Option("anchor_drag", "--kind", help="the detector kind the labels are about"),
+    assets: Optional[Path] = typer.Option(None, "--assets", help="asset GeoJSON (default: the bundled Baltic set)"),
+    format: str = typer.Option("auto", "--format", "-f", callback=_format_ok, help="auto | nmea | dma-csv | digitraffic"),
+    skip_bad_rows: bool = typer.Option(False, "--skip-bad-rows", help="evaluate the good rows of a CSV with bad ones "
+                                                                      "(each reported) instead of stopping"),
+    as_json: bool = typer.Option(False, "--json", help="the table as JSON on stdout (one object per family)"),
+) -> None:
+    """Measure the watch on a recording against labelled incidents: recall, precision, time-to-detect (minutes and
+    km) and false alarms per 1,000 vessel-hours, per family of the labels.
+
+    Exit code 2 for a missing file or a labelled-incidents CSV with bad rows (each named by line and reason)."""
+    from dkfi.maritime import service
+    from dkfi.watch import evaluation as ev
+    from dkfi.watch import service as watch
+
+    for p in paths:
+        if not p.exists():
+            raise typer.BadParameter(f"{p}: no such file", param_hint="PATHS")
+    if not incidents.is_file():
+        raise typer.BadParameter(f"{incidents}: no such file", param_hint="--incidents")
+    if assets is not None and not assets.exists():
+        raise typer.BadParameter(f"--assets {assets}: no such file")
+    try:
+        labels, bad = ev.read_labels(incidents, skip_bad=skip_bad_rows)
+    except ev.LabelError as exc:
+        err.print(f"error: {exc.path}: labelled incidents not usable:", markup=False, highlight=False)
+        for line, why in exc.errors:
+            err.print(f"  line {line}: {why}" if line else f"  {why}", markup=False, highlight=False)
+        err.print("  expected a header row and columns mmsi,start,end[,kind,family,note]; times in ISO 8601 (UTC "
+                  "unless an offset is given) or Unix seconds" + ("" if skip_bad_rows else
+                                                                "; --skip-bad-rows evaluates the good rows"),
+                  markup=False, highlight=False)
+        raise typer.Exit(2)
+    for line, why in bad:
+        err.print(f"skipped {incidents} line {line}: {why}", markup=False, highlight=False)
+    try:
+        ctx = watch.make_context(assets)
+        records, _ = service.load_records(paths, format)
+        detectors = watch.make_detectors()
+    except watch.DetectorLoadError as exc:
+        _fail(str(exc))
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if kind not in {d.kind for d in detectors}:
+        raise typer.BadParameter(f"unknown kind {kind!r}; one of {', '.join(sorted(d.kind for d in detectors))}",
+                                 param_hint="--kind")
+    with Progress(TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, disable=not err.is_terminal) as progress:
+        task = progress.add_task("evaluate", total=len(records))
+        run = ev.run_watch(records, ctx, {lb.mmsi for lb in labels}, detectors,
+                           progress=lambda i: progress.update(task, completed=i))
+        progress.update(task, completed=len(records))
+    rows = ev.rows(ev.score(run, labels, kind))
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps(r))
+        return
+    t = table(*ev.HEADERS, keep=("family",),
+              title=f"{kind.replace('_', ' ')}: {len(labels)} labels, {len(records):,} records")
+    for r in rows:
+        t.add_row(*ev.cells(r))
+    print_table(t)
+    missed = [m for r in rows[:-1] for m in r["missed"]]
+    if missed:
+        err.print(f"missed: {', '.join(missed)}", markup=False, highlight=False)
+
+
 def _where_alerts_went(n: int, database: str | None) -> str:
     """The last line of a replay: a replay only shows its alerts unless ``--save`` stores them (in ``database``),
     and the commands that read alerts (``dkfi watch alerts``, ``dkfi export ... alerts``, the web pages) see

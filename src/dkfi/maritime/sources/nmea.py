@@ -32,6 +32,10 @@ The hot path works on bytes with ``str``-level operations: one ``find``/``split`
 table lookup for the checksum field, an integer fold for the XOR checksum, and
 ``MSG_CLASS[type].from_vector(bit_vector(payload, fill))`` as the pyais entry point.
 Message types that carry no vessel record are not decoded at all (``Consumed``).
+
+A whole-file import reads through :mod:`dkfi.maritime.sources.nmea_batch` instead: numpy takes the common line
+groups of a block and decodes their reports as columns; this parser gets every other line with its line number
+(``numbered``) and keeps its state across blocks, so the items and their accounting are the same.
 """
 from __future__ import annotations
 
@@ -296,8 +300,15 @@ _NO_INPUT = object()  # NmeaParser: "no more lines for now"
 _WAIT = object()
 
 
-def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale_lines: int) -> Iterator:
-    """The parser proper: one generator with its state in locals (the hot path)."""
+def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale_lines: int,
+          numbered: bool = False, reference: bool = False) -> Iterator:
+    """The parser proper: one generator with its state in locals (the hot path).
+
+    ``numbered``: the lines come as ``(line number, line)``, some left out (the columnar reader
+    :mod:`~dkfi.maritime.sources.nmea_batch` hands over only the lines it does not take itself, none of them
+    blank); stale multi-part messages are then released as if every line in between had been seen.
+    ``reference``: every message through pyais's message classes (the ``pyais`` decoder), no bit fast path.
+    """
     decode_types = _DECODE
     kinds = _KIND
     hex2 = _HEX2
@@ -315,7 +326,7 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
     to_b64 = _TO_B64
     a2b = _a2b
     B64Error = _B64Error
-    fast_types = FAST_TYPES
+    fast_types = frozenset() if reference else FAST_TYPES
     fast = position_from_bits
     t_min = _T_MIN
     t_max = _T_MAX
@@ -334,11 +345,15 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
     groups: dict[bytes, str] = {}
     where: str | int  # a line number, or "lines a-b" for a multi-part message
     next_sweep = 256
+    prev = 0  # numbered: the line number of the line before
 
     for line in lines:
         if line is _NO_INPUT:
             yield _WAIT
             continue
+        if numbered:
+            at, line = line
+            lineno = at - 1
         t = type(line)
         if t is not bytes_:
             if t is str_:
@@ -361,9 +376,16 @@ def _core(lines: Iterable, source: str, receive_time: Callable[[], float], stale
             continue
         lineno += 1
 
+        sweep_at = lineno
+        if numbered:
+            if frags and lineno > prev + 1 and lineno >= next_sweep:
+                # the lines in between were seen by the caller: the sweeps they made, the last of them counts
+                s0 = max(next_sweep, prev + 1)
+                sweep_at = s0 + 64 * ((lineno - s0) // 64)
+            prev = lineno
         if frags and lineno >= next_sweep:
-            next_sweep = lineno + 64
-            for key in [k for k, f in frags.items() if lineno - f.first > stale_lines]:
+            next_sweep = sweep_at + 64
+            for key in [k for k, f in frags.items() if sweep_at - f.first > stale_lines]:
                 stale = frags.pop(key)
                 yield Rejected(REASON_INCOMPLETE_MULTIPART, stale.units,
                                f"{_lines_text(stale.first, stale.last)}: multi-part message incomplete after "
@@ -724,13 +746,15 @@ def _file_lines(path: Path, errors: list[str]) -> Iterator[bytes]:
 
 
 def read_nmea(path: str | Path, source: str | None = None,
-              receive_time: Callable[[], float] | None = None) -> Iterator[Item]:
-    """Items of an NMEA file, plain or gzip (detected by magic bytes); source defaults to the file name."""
+              receive_time: Callable[[], float] | None = None, reference: bool = False) -> Iterator[Item]:
+    """Items of an NMEA file, plain or gzip (detected by magic bytes); source defaults to the file name.
+
+    ``reference``: every message decoded by pyais's message classes (the ``pyais`` decoder)."""
     path = Path(path)
     src = path.name if source is None else source
     rt = receive_time if receive_time is not None else _time.time
     errors: list[str] = []
-    yield from _core(_file_lines(path, errors), src, rt, 100)
+    yield from _core(_file_lines(path, errors), src, rt, 100, reference=reference)
     for detail in errors:  # no line is lost from the count: the unreadable rest was never a line
         yield Unreadable(detail)
 

@@ -42,7 +42,18 @@ a 90-180 km drag is over):
    ``voyage_assets_crossed`` (distinct assets crossed at reduced speed by this vessel over
    ``voyage_s``, 24 h), nav-status contradictions, median COG-heading difference, and a ``score``:
    1 (reduced near an asset) + 1 if inside a corridor + 1 per distinct asset crossed + 1 for a
-   nav-status contradiction + 0.5 if the median COG-heading difference exceeds ``yaw_deg`` (15 deg).
+   nav-status contradiction + 0.5 if the median COG-heading difference exceeds ``yaw_deg`` (10 deg).
+6. Signals beyond speed (docs/watch.md, "Signals beyond speed" and "Severity"): a ship with no usual speed of its
+   own yet (first seen, perhaps already dragging) is compared with its type's typical service speed
+   (:func:`typical_service_kn`), but reported only with the anchor's signature -- heading off the COG by more
+   than ``yaw_deg`` or speed surging (at least ``surge_per_10min`` reversals of >= ``surge_kn`` per 10 min) -- after
+   ``first_seen_hold_s`` (8 min); a ship whose heading departs from its COG, or that reports at anchor while
+   moving at a drag speed, is reported after ``signature_hold_s`` (3 min). A nav-status contradiction needs two
+   reports in a row (one is a GNSS glitch). At each emission the context is looked up (:mod:`dkfi.watch.context`:
+   ships in line on the same track, an icebreaker, traffic slowing together, a search and rescue unit, a
+   designated anchorage, a pilot boarding place, the ice season). ``measured["factors"]`` lists each signal with
+   its points, ``severity_cap`` the highest severity they allow ("low" when the context explains the speed,
+   "high" with only one independent signal) and ``severity_cap_reason`` why; the alert builder applies them.
 """
 from __future__ import annotations
 
@@ -56,6 +67,51 @@ from dkfi.watch.detectors.base import (
     KNOT_MS, Context, Detector, Event, TrackPoint, angle_diff, haversine_m, thin,
 )
 from dkfi.maritime.records import Position
+from dkfi.watch.context import Traffic, neighbours, places
+
+
+# Typical service speed (kn) of merchant ships by length, for a ship with no speed history of its own: general
+# cargo and bulk carriers of the Baltic trade 11-12 kn under 100 m, 12-13 kn to 150 m, tankers and bulk carriers
+# above 13-14 kn (docs/watch.md, "Signals"); container ships are faster, so these are a lower bound.
+TYPICAL_SERVICE_KN = ((100.0, 11.0), (150.0, 12.5), (float("inf"), 13.5))
+
+
+def typical_service_kn(s) -> float | None:
+    """The typical service speed of a merchant ship (type 70-89) of its length; None when type or length is
+    unknown."""
+    t = s.ship_type
+    length = s.length
+    if not t or not (70 <= t <= 89) or not length or length <= 0:
+        return None
+    for upto, kn in TYPICAL_SERVICE_KN:
+        if length < upto:
+            return kn
+    return None
+
+
+def _reversals(sogs: list[float], h: float) -> int:
+    """How often the speed turned from rising to falling or back by at least ``h`` kn (a zig-zag filter): a ship
+    slowing down or speeding up once turns no time, an anchor biting and breaking out many."""
+    if len(sogs) < 3:
+        return 0
+    hi = lo = sogs[0]
+    trend = 0  # 1 rising, -1 falling, 0 not yet known
+    n = 0
+    for v in sogs[1:]:
+        if trend >= 0:
+            if v > hi:
+                hi = v
+            elif hi - v >= h:
+                n += trend == 1
+                trend, lo = -1, v
+                continue
+        if trend <= 0:
+            if v < lo:
+                lo = v
+            elif v - lo >= h:
+                n += trend == -1
+                trend, hi = 1, v
+    return n
 
 
 def _median(vals: Iterable[float]) -> float:
@@ -96,6 +152,9 @@ class _State:
     event: Event | None = None
     last_emit_ts: float = 0.0
     voyage: dict[str, float] = field(default_factory=dict)   # asset name -> last reduced crossing ts
+    context: dict[str, Any] | None = None           # the sea around at the last emission (_context)
+    usual_from: str = "own"                         # "own" history or the ship "type"'s typical speed
+    first_ts: float = 0.0                           # first report of the vessel
 
 
 class AnchorDragDetector(Detector):
@@ -126,8 +185,18 @@ class AnchorDragDetector(Detector):
     end_after_s = 900.0
     update_every_s = 600.0
     voyage_s = 24 * 3600.0
-    yaw_deg = 15.0
+    yaw_deg = 10.0
+    surge_kn = 0.5                  # a speed swing counts when it is at least this (or 10 % of the speed)
+    surge_per_10min = 2.0           # surging: at least this many swings per 10 minutes (and 3 in all)
+    signature_hold_s = 180.0
+    first_seen_hold_s = 480.0
+    context_radius_m = 10_000.0
+    collective_ratio = 0.75
     max_points = 600
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self.traffic = Traffic()
 
     def rule(self) -> str:
         return (f"merchant vessel at {self.sog_min_kn:g}-{self.sog_max_kn:g} kn and <= {self.max_speed_ratio:.0%} of its "
@@ -190,7 +259,10 @@ class AnchorDragDetector(Detector):
     # --- main ------------------------------------------------------------------------------
     def update(self, p: Position, ctx: Context) -> Iterable[Event]:
         sog = p.sog
-        if sog is None or sog >= 102.2 or p.station == "B":
+        if sog is None or sog >= 102.2:
+            return ()
+        self.traffic.update(p)  # every vessel, for the context of an episode (watch/context.py)
+        if p.station == "B":
             return ()
         mmsi = p.mmsi
         s = ctx.static.get(mmsi)
@@ -205,6 +277,8 @@ class AnchorDragDetector(Detector):
         ts = p.ts
         if ts <= st.last_ts:
             return ()
+        if not st.first_ts:
+            st.first_ts = ts
         prev = st.last
         st.last = p
         st.last_ts = ts
@@ -219,9 +293,24 @@ class AnchorDragDetector(Detector):
         while rec[0][0] < lim:
             rec.popleft()
 
-        contradiction = p.nav_status in (1, 5) and sog > self.contradiction_sog_kn
+        # at anchor or moored, yet moving on two reports in a row (one report is a GNSS glitch, not a drag)
+        contradiction = (p.nav_status in (1, 5) and sog > self.contradiction_sog_kn and prev is not None
+                         and prev.sog is not None and prev.sog > self.contradiction_sog_kn)
         ev = st.event
-        usual = st.frozen_usual if ev is not None else st.usual
+        if ev is not None:
+            usual = st.frozen_usual
+        else:
+            usual = st.usual
+            st.usual_from = "own"
+            if usual is None and s is not None and self.sog_min_kn <= sog <= self.sog_max_kn + 1.0 and (
+                    st.run_start is not None or (
+                        p.cog is not None and p.heading is not None and p.cog < 360 and p.heading < 360
+                        and angle_diff(p.cog, p.heading) > self.yaw_deg)):
+                # no history of its own yet (first seen, perhaps already dragging): its type's service speed, for a
+                # ship whose heading is off its course (the anchor's signature; a slow steamer's is not)
+                usual = typical_service_kn(s)
+                if usual is not None:
+                    st.usual_from = "type"
         if st.run_start is None and not contradiction and (
                 usual is None or usual < self.min_usual_sog_kn or sog > self.sog_max_kn + 1.0):
             # cheap exit: no episode, and it cannot be reduced (no usual speed, or fast now)
@@ -263,10 +352,11 @@ class AnchorDragDetector(Detector):
                 st.run_start = ts
                 st.run_n = 0
             self._add(st, p, TrackPoint.of(p), prev, near, crossed, usual, recent_sog, contradiction)
-            if ts - st.run_start >= self.min_hold_s and st.run_n >= self.min_reports:
+            at_drag_speed = contradiction and recent_sog <= self.sog_max_kn  # not a status left unchanged at sea
+            if ts - st.run_start >= self._hold(st, at_drag_speed) and st.run_n >= self.min_reports:
                 st.frozen_usual = usual
                 ev = st.event = Event(self.kind, mmsi, st.run_start, ts, self.rule(), {}, [])
-                out.append(self._emit(st, ev, ts))
+                out.append(self._emit(st, ev, ts, ctx))
             return out
 
         # an open episode
@@ -276,9 +366,44 @@ class AnchorDragDetector(Detector):
             crossed = assets.crossing_points(prev, p) if (assets is not None and prev is not None) else []
             new_cross = self._add(st, p, TrackPoint.of(p), prev, near, crossed, usual, recent_sog, contradiction)
             if new_cross or ts - st.last_emit_ts >= self.update_every_s:
-                out.append(self._emit(st, ev, ts))
+                out.append(self._emit(st, ev, ts, ctx))
         elif ts - st.run_last_ts >= self.end_after_s:
             out.append(self._close(st, ev))
+        return out
+
+    def _hold(self, st: _State, contradiction: bool) -> float:
+        """How long a run must last before it is reported (inf: not yet). A ship compared with its type's typical
+        speed (no history of its own) needs the anchor's signature too and ``first_seen_hold_s``; a ship whose
+        heading departs from its course, or that reports at anchor while moving at a drag speed, ``signature_hold_s``; else
+        ``min_hold_s``."""
+        sig = contradiction or self._yawing(st)
+        if st.usual_from == "type":
+            return self.first_seen_hold_s if (sig or self._surging(st)) else math.inf
+        return self.signature_hold_s if sig else self.min_hold_s
+
+    def _yawing(self, st: _State) -> bool:
+        return len(st.yaws) >= 3 and _median(st.yaws) > self.yaw_deg
+
+    def _surge_rate(self, st: _State) -> tuple[int, float]:
+        """(speed reversals in the episode, per 10 minutes)."""
+        if len(st.sogs) < 5 or st.run_start is None:
+            return 0, 0.0
+        med = _median(st.sogs)
+        n = _reversals(st.sogs, max(self.surge_kn, 0.1 * med))
+        minutes = max(10.0, (st.run_last_ts - st.run_start) / 60.0)
+        return n, 10.0 * n / minutes
+
+    def _surging(self, st: _State) -> bool:
+        n, rate = self._surge_rate(st)
+        return n >= 3 and rate >= self.surge_per_10min
+
+    def forget(self, mmsis: set[int]) -> None:
+        super().forget(mmsis)
+        self.traffic.forget(mmsis)
+
+    def sweep(self, now: float, ctx: Context) -> Iterable[Event]:
+        out = super().sweep(now, ctx)
+        self.traffic.prune(now - self.idle_s)
         return out
 
     def _ahead(self, p: Position, sog_kn: float, assets) -> tuple[str, float] | None:
@@ -312,6 +437,7 @@ class AnchorDragDetector(Detector):
         st.ahead = None
         st.frozen_usual = None
         st.event = None
+        st.context = None
 
     def _add(self, st, p, tp, prev, near, crossed, usual, recent_sog, contradiction) -> bool:
         st.run_n += 1
@@ -358,9 +484,11 @@ class AnchorDragDetector(Detector):
         usual = st.frozen_usual
         score = 1.0 + (1.0 if st.in_corridor else 0.0) + len(st.crossed) + (1.0 if st.contradictions else 0.0) + (
             0.5 if yaw is not None and yaw > self.yaw_deg else 0.0)
-        return {
+        reversals, rate = self._surge_rate(st)
+        out = {
             "median_sog_kn": None if med is None else round(med, 2),
             "usual_sog_kn": None if usual is None else round(usual, 2),
+            "usual_from": st.usual_from,
             "speed_ratio": None if (usual is None or med is None or usual <= 0) else round(med / usual, 2),
             "distance_km": round(st.dist_m / 1000.0, 2),
             "duration_min": round((end_ts - start) / 60.0, 1),
@@ -372,10 +500,111 @@ class AnchorDragDetector(Detector):
             "nearest_asset_m": None if st.nearest is None else round(st.nearest[1], 1),
             "nav_status_contradictions": st.contradictions,
             "cog_heading_diff_deg": None if yaw is None else round(yaw, 1),
+            "speed_reversals": reversals,
+            "speed_reversals_per_10min": round(rate, 1),
             "approaching_asset": None if st.ahead is None else st.ahead[0],
             "approaching_eta_min": None if st.ahead is None else round(st.ahead[1] / 60.0, 1),
             "score": score,
         }
+        out.update(self._factors(st, med, usual, yaw))
+        return out
+
+    def _context(self, st: _State, ctx: Context) -> None:
+        """What the sea around says (watch/context.py), looked up when the event is emitted, kept for its close."""
+        p = st.last
+        if p is None:
+            return
+        nb = neighbours(self.traffic, p, ctx.static, radius_m=self.context_radius_m)
+        slow = known = 0
+        top = self.traffic.top_speed
+        for q, _ in self.traffic.around(p.lat, p.lon, self.context_radius_m, p.ts - 600.0, p.ts + 60.0,
+                                        exclude=p.mmsi):
+            # every kind of ship that was making way lately: merchant ships, ferries, tugs
+            u = top(q.mmsi)
+            if u < self.min_usual_sog_kn or q.sog is None:
+                continue
+            known += 1
+            if q.sog <= self.collective_ratio * u:
+                slow += 1
+        pl = places()
+        new = {"neighbours": nb, "slow": slow, "known": known, "anchorage": pl.anchorage(p.lat, p.lon),
+               "pilot": pl.pilot_station(p.lat, p.lon), "ice": pl.ice_season(p.lat, p.lon, p.ts),
+               "first_seen_min": (p.ts - st.first_ts) / 60.0 if st.context is None else st.context["first_seen_min"]}
+        old = st.context
+        if old is not None:
+            # the ships around that explained the speed once in this episode still do (a convoy is a convoy, a
+            # search unit may fall silent); a place explains it only while the ship is there
+            for k in ("in_line", "sar", "icebreaker"):
+                nb[k] = nb[k] or old["neighbours"][k]
+            if old["slow"] > slow:
+                new["slow"], new["known"] = old["slow"], old["known"]
+        st.context = new
+
+    def _factors(self, st: _State, med: float | None, usual: float | None, yaw: float | None) -> dict:
+        """Each signal as a factor with points (positive: points to a drag; negative: explains the speed
+        otherwise), and the highest severity the signals allow (docs/watch.md, "Severity")."""
+        f: list[list] = []
+        signals: list[str] = []
+        reduced = med is not None and usual is not None and med <= self.max_speed_ratio * usual
+        if reduced and usual is not None and med is not None:
+            if st.usual_from == "own":
+                f.append([f"speed {med:.1f} kn, {med / usual:.0%} of its own usual {usual:.1f} kn", 10])
+            else:
+                mins = (st.context or {}).get("first_seen_min", 0.0)
+                f.append([f"speed {med:.1f} kn against {usual:.1f} kn typical of its type and length "
+                          f"(first seen {mins:.0f} min before: no speed history of its own)", 5])
+            signals.append("speed")
+        if yaw is not None and len(st.yaws) >= 3 and yaw > self.yaw_deg:
+            f.append([f"heading {yaw:.0f}° off its course over ground (median), as when the chain holds the bow", 15])
+            signals.append("heading")
+        if self._surging(st):
+            n, rate = self._surge_rate(st)
+            f.append([f"speed surging and falling back {n} times ({rate:.0f} per 10 min), as when an anchor bites "
+                      f"and breaks out", 10])
+            signals.append("surging")
+        if st.contradictions:
+            f.append(["reports at anchor or moored while moving", 15])
+            signals.append("nav status")
+        why: list[str] = []
+        c = st.context or {}
+        nb = c.get("neighbours") or {}
+        line = nb.get("in_line")
+        if line is not None:
+            name, d, where, ib = line
+            if ib:
+                f.append([f"following icebreaker {name}, {d / 1000:.1f} km {where} on the same track", -25])
+            else:
+                f.append([f"in line with {name}, {d / 1000:.1f} km {where} on the same track at the same speed "
+                          f"(a convoy or an ice channel)", -20])
+            why.append("in line with another ship")
+        elif nb.get("icebreaker") is not None:
+            name, d = nb["icebreaker"]
+            f.append([f"icebreaker {name} {d / 1000:.1f} km away", -10])
+        if c.get("slow", 0) >= 1 and 2 * c["slow"] >= c.get("known", 0):
+            f.append([f"{c['slow']} of {c['known']} ships within {self.context_radius_m / 1000:g} km slow "
+                      f"too (the sea, not the ship)", -20])
+            why.append("traffic slowing together")
+        if nb.get("sar") is not None:
+            name, d = nb["sar"]
+            f.append([f"search and rescue unit {name} {d / 1000:.1f} km away (a search under way)", -20])
+            why.append("a search under way")
+        if c.get("anchorage") is not None:
+            name, d = c["anchorage"]
+            f.append([f"in designated anchorage {name}" if d <= 0 else
+                      f"{d / 1000:.1f} km from designated anchorage {name}", -20])
+            why.append("at an anchorage")
+        if c.get("pilot") is not None:
+            name, d = c["pilot"]
+            f.append([f"at pilot boarding place {name} ({d / 1000:.1f} km)", -15])
+            why.append("at a pilot boarding place")
+        if c.get("ice"):
+            f.append([f"ice season in the {c['ice']}", -5])
+        cap, reason = None, None
+        if why:
+            cap, reason = "low", "; ".join(why)
+        elif len(signals) < 2:
+            cap, reason = "high", f"one independent signal only ({', '.join(signals) or 'none'})"
+        return {"factors": f, "signals": signals, "severity_cap": cap, "severity_cap_reason": reason}
 
     def _asset_name(self, st: _State) -> str | None:
         if st.crossed:
@@ -384,8 +613,9 @@ class AnchorDragDetector(Detector):
             return st.nearest[0]
         return None if st.ahead is None else st.ahead[0]
 
-    def _emit(self, st: _State, e: Event, now: float) -> Event:
+    def _emit(self, st: _State, e: Event, now: float, ctx: Context) -> Event:
         """Re-emit the open event ``e`` (``st.event``)."""
+        self._context(st, ctx)
         e.end = st.run_last_ts
         st.last_emit_ts = now
         return Event(e.kind, e.mmsi, e.start, st.run_last_ts, e.rule, self._measured(st, e.start, st.run_last_ts),

@@ -35,6 +35,7 @@ import shapely
 
 from dkfi.watch.detectors.base import Context, Detector, Event, TrackPoint, haversine_m, keep_evidence, thin
 from dkfi.maritime.records import Position
+from dkfi.watch.context import places
 
 
 @dataclass(slots=True)
@@ -54,6 +55,7 @@ class _State:
     c_lat: float = 1e9                              # where the place was last looked up, and the answer
     c_lon: float = 1e9
     c_place: tuple[str, float | None] | None = None
+    ship_type: int | None = None                    # from the static data, when known
 
 
 class LoiteringDetector(Detector):
@@ -102,6 +104,7 @@ class LoiteringDetector(Detector):
         place: tuple[str, float | None] | None = None
         if p.sog < self.max_sog_kn and p.nav_status not in self.skip_nav_status:
             s = ctx.static.get(p.mmsi)
+            st.ship_type = None if s is None else s.ship_type
             if s is None or s.ship_type not in self.skip_ship_types:
                 if abs(p.lat - st.c_lat) < self.reuse_deg and abs(p.lon - st.c_lon) < 2 * self.reuse_deg:
                     place = st.c_place  # a slow vessel barely moved: the last look-up still holds
@@ -147,7 +150,35 @@ class LoiteringDetector(Detector):
              "asset_distance_m": None if st.place_m is None else round(st.place_m, 1),
              "nav_statuses": sorted(st.statuses)}
         st.last_emit_ts = st.last_ts
+        m.update(self._factors(st))
         return Event(self.kind, e.mmsi, e.start, st.last_q_ts, e.rule, m, thin(st.points, 200), st.place, status)
+
+    def _factors(self, st: _State) -> dict:
+        """Signals beyond speed, each a factor with points, and the highest severity they allow
+        (docs/watch.md, "Severity")."""
+        f: list[list] = []
+        why: list[str] = []
+        if 1 in st.statuses:
+            f.append(["reports at anchor inside the corridor (anchoring over a cable or pipeline)", 10])
+        if st.ship_type == 30 or 7 in st.statuses:
+            f.append(["a fishing vessel at work (ship type 30 or status 'engaged in fishing')", -10])
+            why.append("fishing")
+        if 3 in st.statuses or st.ship_type == 33:
+            f.append(["restricted in its ability to manoeuvre: a working ship (survey, cable work, dredging)", -15])
+            why.append("a working ship")
+        first = st.first
+        if first is not None:
+            pl = places()
+            a = pl.anchorage(first.lat, first.lon)
+            if a is not None:
+                f.append([f"in or by designated anchorage {a[0]}", -20])
+                why.append("at an anchorage")
+            pilot = pl.pilot_station(first.lat, first.lon)
+            if pilot is not None:
+                f.append([f"at pilot boarding place {pilot[0]}", -15])
+                why.append("at a pilot boarding place")
+        return {"factors": f, "severity_cap": "low" if why else None,
+                "severity_cap_reason": "; ".join(why) or None}
 
     def _end(self, st: _State) -> list[Event]:
         e = st.event

@@ -229,7 +229,7 @@
 
     const fb = $("d-factors").querySelector("tbody");
     fb.replaceChildren(...(a.factors || []).map((f) =>
-      el("tr", {}, el("td", { text: f.factor }), el("td", { class: "num", text: `+${fmtValue(f.points)}` }))));
+      el("tr", {}, el("td", { text: f.factor }), el("td", { class: "num", text: `${f.points < 0 ? "" : "+"}${fmtValue(f.points)}` }))));
     $("d-score").textContent = fmtValue(a.score);
 
     const ev = $("d-evidence");
