@@ -84,6 +84,23 @@ def _settings(tmp_path, monkeypatch):
     get_settings.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _logging_state():
+    """A test that starts a node (``dkfi serve`` configures logging: JSON lines on stdout) leaves the process's
+    loggers as it found them, so a later test's CLI output holds no log lines."""
+    import logging
+
+    names = [None, "uvicorn", "uvicorn.error", "uvicorn.access", "dkfi"]
+    saved = {n: (lg.handlers[:], lg.level, lg.propagate, lg.disabled)
+             for n in names for lg in [logging.getLogger(n)]}
+    yield
+    for n, (handlers, level, propagate, disabled) in saved.items():
+        lg = logging.getLogger(n)
+        lg.handlers[:] = handlers
+        lg.setLevel(level)
+        lg.propagate, lg.disabled = propagate, disabled
+
+
 def _pg_available() -> bool:
     import sqlalchemy as sa
 
