@@ -66,7 +66,7 @@ from dkfi.maritime.records import (
     Unreadable,
 )
 
-__all__ = ["iter_nmea", "read_nmea", "looks_like_nmea", "NmeaParser", "nmea_checksum", "overlong_marker"]
+__all__ = ["iter_nmea", "read_nmea", "looks_like_nmea", "NmeaParser", "nmea_checksum", "overlong_marker", "file_blocks"]
 
 # ---- tables -------------------------------------------------------------------------------------
 
@@ -695,12 +695,13 @@ class NmeaParser:
 _CHUNK = 1 << 20
 
 
-def _file_lines(path: Path, errors: list[str]) -> Iterator[bytes]:
-    """Lines of a plain or gzip file, ended by CR, LF or CRLF; a damaged gzip stream ends the lines early.
+def file_blocks(path: Path, errors: list[str], size: int | None = None) -> Iterator[bytes]:
+    """The file's bytes in blocks that end at a line end (CR, LF or CRLF), plain or gzip.
 
-    A line longer than MAX_LINE is never held whole: its bytes are skipped to its end and
-    :func:`overlong_marker` stands for it (a CRLF cut between two reads leaves an empty line: blank, no unit).
-    """
+    A line longer than MAX_LINE is never held whole: its bytes are skipped to its end and :func:`overlong_marker`
+    stands for it (a CRLF cut between two reads leaves an empty line: blank, no unit); a damaged gzip stream ends
+    the blocks early with a note in ``errors``; the last line gets a line end. ``size``: bytes per read (default
+    ``_CHUNK``). The per-line reader and the columnar import (``nmea_batch``) both read files through this."""
     import gzip
 
     with open(path, "rb") as raw:
@@ -709,15 +710,15 @@ def _file_lines(path: Path, errors: list[str]) -> Iterator[bytes]:
         read: Callable[[int], bytes]
         if magic == b"\x1f\x8b":
             f = gzip.GzipFile(fileobj=raw, mode="rb")
-            read = f.read1
+            read = f.read  # whole blocks (read1 stops at each 32 KB of output)
         else:
             read = raw.read
         carry = b""
-        skipped = 0  # > 0: inside an over-long line, this many bytes so far
+        skipped = 0
         head = b""
         while True:
             try:
-                chunk = read(_CHUNK)
+                chunk = read(size or _CHUNK)
             except Exception as exc:  # corrupt or truncated gzip: keep what was read
                 errors.append(f"{path.name}: compressed stream damaged ({exc!r}); the rest is unreadable")
                 chunk = b""
@@ -729,20 +730,30 @@ def _file_lines(path: Path, errors: list[str]) -> Iterator[bytes]:
                     skipped += len(chunk)
                     continue
                 skipped += min(ends)
-                yield overlong_marker(head, skipped)
+                carry = overlong_marker(head, skipped)
                 skipped = 0
                 chunk = chunk[min(ends):]
-            lines = (carry + chunk).splitlines() if carry else chunk.splitlines()
-            carry = b"" if chunk[-1:] in (b"\n", b"\r") else lines.pop()
-            yield from lines
+            data = carry + chunk if carry else chunk
+            cut = max(data.rfind(b"\n"), data.rfind(b"\r"))
+            if cut >= 0:
+                yield data[:cut + 1]
+                carry = data[cut + 1:]
+            else:
+                carry = data
             if len(carry) > MAX_LINE:
                 skipped = len(carry)
                 head = carry[:80]
                 carry = b""
         if skipped:
-            yield overlong_marker(head, skipped)
+            yield overlong_marker(head, skipped) + b"\n"
         elif carry:
-            yield carry
+            yield carry + b"\n"
+
+
+def _file_lines(path: Path, errors: list[str]) -> Iterator[bytes]:
+    """Lines of a plain or gzip file, ended by CR, LF or CRLF (:func:`file_blocks`, split)."""
+    for block in file_blocks(path, errors):
+        yield from block.splitlines()
 
 
 def read_nmea(path: str | Path, source: str | None = None,

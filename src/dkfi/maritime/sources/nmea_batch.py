@@ -52,7 +52,7 @@ from dkfi.maritime.sources.nmea import (
     _parse_tag_uncached,
     _Reject,
     _core,
-    overlong_marker,
+    file_blocks,
 )
 
 __all__ = ["read_nmea_batches", "file_blocks"]
@@ -72,60 +72,6 @@ _DIGIT = np.full(256, -1, dtype=np.int16)
 _DIGIT[48:58] = np.arange(10)
 _MDAYS = np.array([0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 _SIX_TO_ARMOUR = np.array([c + 48 if c < 40 else c + 56 for c in range(64)], dtype=np.uint8)
-
-
-def file_blocks(path: Path, errors: list[str], size: int = BLOCK) -> Iterator[bytes]:
-    """The file's bytes in blocks that end at a line end (CR, LF or CRLF), plain or gzip.
-
-    As :func:`~dkfi.maritime.sources.nmea._file_lines`: a line longer than MAX_LINE that runs past a read is never
-    held whole (:func:`~dkfi.maritime.sources.nmea.overlong_marker` stands for it); a damaged gzip stream ends the
-    blocks early with a note in ``errors``; the last line gets a line end."""
-    import gzip
-
-    with open(path, "rb") as raw:
-        magic = raw.read(2)
-        raw.seek(0)
-        read: Callable[[int], bytes]
-        if magic == b"\x1f\x8b":
-            f = gzip.GzipFile(fileobj=raw, mode="rb")
-            read = f.read  # whole blocks (read1 stops at each 32 KB of output)
-        else:
-            read = raw.read
-        carry = b""
-        skipped = 0
-        head = b""
-        while True:
-            try:
-                chunk = read(size)
-            except Exception as exc:  # corrupt or truncated gzip: keep what was read
-                errors.append(f"{path.name}: compressed stream damaged ({exc!r}); the rest is unreadable")
-                chunk = b""
-            if not chunk:
-                break
-            if skipped:
-                ends = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
-                if not ends:
-                    skipped += len(chunk)
-                    continue
-                skipped += min(ends)
-                carry = overlong_marker(head, skipped)
-                skipped = 0
-                chunk = chunk[min(ends):]
-            data = carry + chunk if carry else chunk
-            cut = max(data.rfind(b"\n"), data.rfind(b"\r"))
-            if cut >= 0:
-                yield data[:cut + 1]
-                carry = data[cut + 1:]
-            else:
-                carry = data
-            if len(carry) > MAX_LINE:
-                skipped = len(carry)
-                head = carry[:80]
-                carry = b""
-        if skipped:
-            yield overlong_marker(head, skipped) + b"\n"
-        elif carry:
-            yield carry + b"\n"
 
 
 class _Framed:
